@@ -1,0 +1,164 @@
+/**
+ * The agent's lifecycle: pick a sampler, drain it on an unref'd timer, hand each batch to the
+ * policy. Nothing here may throw into the host: every entry point catches and logs `agent.error`.
+ */
+import { EventEmitter } from 'node:events';
+import type { AgentConfig, ConfigProblem } from './config/env';
+import { formatDuration } from './config/duration';
+import { createLogger, type AgentLogger } from './log/logger';
+import { Policy, type SnapshotOutcome } from './policy/policy';
+import { readContainerMemory, type ContainerMemory } from './process/container';
+import { readProcessMemory } from './process/memory';
+import { selectSampler } from './sampler/select';
+import type { Sampler } from './sampler/types';
+import { AGENT_VERSION } from './version';
+
+/** Container figures change slowly and cost a few syscalls; read them every few drains, not every one. */
+const CONTAINER_READ_EVERY = 5;
+
+export class Agent {
+  readonly events = new EventEmitter();
+  readonly logger: AgentLogger;
+  private sampler: Sampler | undefined;
+  private samplerReason = '';
+  private timer: NodeJS.Timeout | undefined;
+  private policy: Policy;
+  private running = false;
+  private ticks = 0;
+  private container: ContainerMemory | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(readonly config: AgentConfig, problems: ConfigProblem[] = []) {
+    this.logger = createLogger(config.log);
+    // An 'error' event with no listener would throw into the host; alerts are never errors.
+    this.events.on('error', () => {});
+    for (const p of problems) {
+      this.logger.log('agent.error', {
+        where: 'config',
+        variable: p.variable,
+        value: p.value,
+        expected: p.expected,
+        using: p.using,
+        message: `${p.variable}=${JSON.stringify(p.value)} is not valid: expected ${p.expected}; using ${p.using}`,
+      });
+    }
+    this.policy = new Policy({ config, logger: this.logger, events: this.events });
+  }
+
+  start(): void {
+    if (this.running) return;
+    try {
+      const choice = selectSampler(this.config.native);
+      this.sampler = choice.sampler;
+      this.samplerReason = choice.reason;
+      this.sampler?.start();
+      this.running = true;
+      const memory = readProcessMemory();
+      this.container = readContainerMemory();
+      this.logger.log('agent.started', {
+        version: AGENT_VERSION,
+        node: process.version,
+        pid: process.pid,
+        sampler: this.sampler?.kind ?? 'none',
+        samplerReason: this.samplerReason,
+        window: formatDuration(this.config.windowMs),
+        dir: this.config.dir,
+        snapshots: this.config.snapshots,
+        upload: this.config.upload ?? null,
+        heapLimit: memory.heapLimit,
+        rss: memory.rss,
+        container: this.container
+          ? { cgroup: this.container.version, path: this.container.path, limit: this.container.limit, usage: this.container.usage }
+          : null,
+      });
+      this.logOomHistory();
+      this.timer = setInterval(() => this.tick(), this.config.drainIntervalMs);
+      // The agent must never keep a process alive.
+      this.timer.unref();
+    } catch (err) {
+      this.fail('start', err);
+    }
+  }
+
+  /** "Was anything OOM-killed?" — the first question of every 3 a.m. investigation. */
+  private logOomHistory(): void {
+    const c = this.container;
+    if (!c) return;
+    if (c.oomKills !== null && c.oomKills > 0) {
+      this.logger.log('container.oom_history', {
+        oomKills: c.oomKills,
+        limitHits: c.limitHits,
+        limit: c.limit,
+        cgroup: c.path,
+        message: `this container's memory cgroup has recorded ${c.oomKills} OOM kill(s) before this process started`,
+      });
+    } else {
+      this.logger.log('container.oom_history', { oomKills: c.oomKills ?? 0, limitHits: c.limitHits, limit: c.limit, cgroup: c.path });
+    }
+  }
+
+  private tick(): void {
+    try {
+      if (!this.running) return;
+      this.ticks += 1;
+      if (this.ticks % CONTAINER_READ_EVERY === 0) this.container = readContainerMemory();
+      const records = this.sampler?.drain() ?? [];
+      this.policy.onTick({ records, memory: readProcessMemory(), container: this.container });
+    } catch (err) {
+      this.fail('tick', err);
+    }
+  }
+
+  /** Drains now (used by tests and stop()). */
+  flush(): void {
+    this.tick();
+  }
+
+  async snapshot(reason = 'on demand'): Promise<SnapshotOutcome> {
+    try {
+      return await this.policy.snapshot(reason);
+    } catch (err) {
+      this.fail('snapshot', err);
+      return { written: false, reason: (err as Error).message };
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const counters = this.sampler?.counters();
+    return {
+      running: this.running,
+      sampler: this.sampler?.kind ?? 'none',
+      samplerReason: this.samplerReason,
+      version: AGENT_VERSION,
+      pid: process.pid,
+      uptimeMs: Date.now() - this.startedAt,
+      windowMs: this.config.windowMs,
+      records: counters?.records ?? 0,
+      dropped: counters?.dropped ?? 0,
+      ...this.policy.status(),
+    };
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    try {
+      this.tick();
+      this.running = false;
+      if (this.timer) clearInterval(this.timer);
+      this.sampler?.stop();
+      this.policy.stop();
+      this.logger.log('agent.stopped', { pid: process.pid, uptimeMs: Date.now() - this.startedAt });
+      this.logger.close();
+    } catch (err) {
+      this.fail('stop', err);
+    }
+  }
+
+  private fail(where: string, err: unknown): void {
+    try {
+      this.logger.log('agent.error', { where, message: err instanceof Error ? err.message : String(err) });
+    } catch {
+      /* the log itself failed; nothing left to tell */
+    }
+  }
+}

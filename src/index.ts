@@ -1,0 +1,84 @@
+/**
+ * Public entry: loading this module starts one agent per process (per isolate, so a worker thread
+ * that loads it gets its own). A second load — even of a second copy of the package — is a no-op.
+ * `LEAK_AGENT_ENABLED=false` makes loading a no-op. Nothing here throws into the host.
+ */
+import { Agent } from './agent';
+import { readConfig } from './config/env';
+import type { SnapshotOutcome } from './policy/policy';
+
+export type { SnapshotOutcome } from './policy/policy';
+export type { GcRecord, GcKind, SpaceUsage } from './sampler/types';
+
+export type AgentEvent = 'leak' | 'spike' | 'episode-end';
+export type Listener = (payload: Record<string, unknown>) => void;
+
+/** Shared across copies of the package loaded into the same isolate. */
+const INSTANCE = Symbol.for('leak-agent.instance');
+type Holder = { [INSTANCE]?: Agent | null };
+
+function startOnce(): Agent | null {
+  const holder = globalThis as unknown as Holder;
+  if (holder[INSTANCE] !== undefined) return holder[INSTANCE] ?? null;
+  try {
+    const { config, problems } = readConfig();
+    if (!config.enabled) {
+      holder[INSTANCE] = null;
+      return null;
+    }
+    const agent = new Agent(config, problems);
+    holder[INSTANCE] = agent;
+    agent.start();
+    return agent;
+  } catch (err) {
+    holder[INSTANCE] = null;
+    try {
+      process.stderr.write(JSON.stringify({ event: 'agent.error', time: new Date().toISOString(), where: 'load', message: (err as Error).message }) + '\n');
+    } catch { /* nothing left to tell */ }
+    return null;
+  }
+}
+
+const agent = startOnce();
+
+/** The agent's state: always a plain object with `running` and `sampler`. */
+export function status(): Record<string, unknown> {
+  if (!agent) return { running: false, sampler: 'none', enabled: false };
+  return agent.status();
+}
+
+/** Takes a heap snapshot now if the safety gate allows it; never rejects. */
+export function snapshot(reason?: string): Promise<SnapshotOutcome> {
+  if (!agent) return Promise.resolve({ written: false, reason: 'agent is disabled' });
+  return agent.snapshot(reason);
+}
+
+/** Stops sampling and releases the agent's hooks. */
+export function stop(): void {
+  agent?.stop();
+}
+
+/** Listen for alerts: `leak` (a leak.detected verdict), `spike`, `episode-end`. */
+export function on(event: AgentEvent, listener: Listener): void {
+  agent?.events.on(event, wrap(listener));
+}
+
+export function off(event: AgentEvent, listener: Listener): void {
+  if (!agent) return;
+  for (const l of agent.events.listeners(event)) {
+    if ((l as { original?: Listener }).original === listener) agent.events.off(event, l as Listener);
+  }
+}
+
+/** A throwing listener must not break the agent's reporting loop. */
+function wrap(listener: Listener): Listener {
+  const wrapped: Listener & { original?: Listener } = (payload) => {
+    try {
+      listener(payload);
+    } catch (err) {
+      agent?.logger.log('agent.error', { where: 'listener', message: (err as Error).message });
+    }
+  };
+  wrapped.original = listener;
+  return wrapped;
+}
