@@ -2,9 +2,15 @@
  * The policy: the one place that decides. It receives each drain's GC records and process readings,
  * feeds the detector, and chooses what the other stages do (capture evidence, report, upload).
  * Stages never call each other sideways; they are called from here.
+ *
+ * Flow per tick:   records + readings ─> detector ─> verdicts ─> onVerdict
+ *   leak:          capture evidence ─> log `leak.detected` (with the files) ─> emit 'leak' ─> telemetry ─> upload
+ *   spike:         log `memory.spike` ─> emit 'spike' ─> telemetry
+ *   episode-end:   log `episode.ended` ─> emit 'episode-end'
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/env';
+import type { Verdict } from '../detect/verdict';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
@@ -40,10 +46,32 @@ export class Policy {
     this.lastTick = tick;
     this.gcs += tick.records.length;
     for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
+    for (const verdict of this.detect(tick)) this.onVerdict(verdict);
+  }
+
+  /** Detection stage: records and readings in, verdicts out. */
+  private detect(_tick: Tick): Verdict[] {
+    return [];
+  }
+
+  private onVerdict(verdict: Verdict): void {
+    switch (verdict.kind) {
+      case 'leak':
+        this.ctx.logger.log('leak.detected', { ...verdict });
+        this.ctx.events.emit('leak', { ...verdict });
+        break;
+      case 'spike':
+        this.ctx.logger.log('memory.spike', { ...verdict });
+        this.ctx.events.emit('spike', { ...verdict });
+        break;
+      case 'episode-end':
+        this.ctx.logger.log('episode.ended', { ...verdict });
+        this.ctx.events.emit('episode-end', { ...verdict });
+        break;
+    }
   }
 
   async snapshot(reason: string): Promise<SnapshotOutcome> {
-    void this.ctx;
     return { written: false, reason: `snapshot capture is not available in this build (requested: ${reason})` };
   }
 
