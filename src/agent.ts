@@ -139,18 +139,20 @@ export class Agent {
     };
   }
 
-  stop(): void {
-    if (!this.running) return;
+  /** Stops at once; the returned promise settles when telemetry has flushed (bounded, never rejects). */
+  stop(): Promise<void> {
+    if (!this.running) return Promise.resolve();
     try {
       this.tick();
       this.running = false;
       if (this.timer) clearInterval(this.timer);
       this.sampler?.stop();
-      this.policy.stop();
+      const flushed = this.policy.stop();
       this.logger.log('agent.stopped', { pid: process.pid, uptimeMs: Date.now() - this.startedAt });
-      this.logger.close();
+      return flushed.catch(() => {}).then(() => this.logger.close());
     } catch (err) {
       this.fail('stop', err);
+      return Promise.resolve();
     }
   }
 

@@ -53,9 +53,12 @@ export function snapshot(reason?: string): Promise<SnapshotOutcome> {
   return agent.snapshot(reason);
 }
 
-/** Stops sampling and releases the agent's hooks. */
-export function stop(): void {
-  agent?.stop();
+/**
+ * Stops sampling and releases the agent's hooks at once. The promise resolves when the last
+ * telemetry has been flushed (bounded to a few seconds; it never rejects).
+ */
+export function stop(): Promise<void> {
+  return agent ? agent.stop() : Promise.resolve();
 }
 
 /** Listen for alerts: `leak` (a leak.detected verdict), `spike`, `episode-end`. */

@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatDuration, parseDuration } from './duration';
+import { readTelemetryConfig, type TelemetryConfig } from './telemetry-env';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -26,6 +27,8 @@ export interface AgentConfig {
   readonly native: 'auto' | 'off';
   /** How often the ring buffer / fallback queue is drained, in milliseconds. */
   readonly drainIntervalMs: number;
+  /** OpenTelemetry / Prometheus export settings (OTEL_* and LEAK_AGENT_PROMETHEUS); see telemetry-env.ts. */
+  readonly telemetry: TelemetryConfig;
 }
 
 export interface ConfigProblem {
@@ -104,6 +107,9 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     else problem('LEAK_AGENT_NATIVE', 'auto or off', 'auto');
   }
 
+  // telemetry: standard OTEL_* variables and LEAK_AGENT_PROMETHEUS, validated in their own module.
+  const telemetry = readTelemetryConfig(env, problem);
+
   const config: AgentConfig = Object.freeze({
     enabled,
     dir,
@@ -113,6 +119,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     log: Object.freeze(log),
     native,
     drainIntervalMs: 1_000,
+    telemetry,
   });
   return { config, problems };
 }

@@ -15,6 +15,7 @@ import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
+import { Telemetry } from '../telemetry/telemetry';
 
 export interface PolicyContext {
   readonly config: AgentConfig;
@@ -39,11 +40,19 @@ export class Policy {
   private lastTick: Tick | undefined;
   private fullGcs = 0;
   private gcs = 0;
+  private readonly ctx: PolicyContext;
+  // telemetry: metrics and alert records (src/telemetry); receives every tick and every verdict.
+  private readonly telemetry: Telemetry;
 
-  constructor(private readonly ctx: PolicyContext) {}
+  constructor(ctx: PolicyContext) {
+    this.telemetry = new Telemetry(ctx.config.telemetry, { logger: ctx.logger, status: () => this.status() });
+    // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
+    this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
+  }
 
   onTick(tick: Tick): void {
     this.lastTick = tick;
+    this.telemetry.onTick(tick);
     this.gcs += tick.records.length;
     for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
     for (const verdict of this.detect(tick)) this.onVerdict(verdict);
@@ -55,6 +64,8 @@ export class Policy {
   }
 
   private onVerdict(verdict: Verdict): void {
+    // telemetry: pass the episode's evidence files (EvidenceRef[]: path, uri) once capture runs here.
+    this.telemetry.onVerdict(verdict);
     switch (verdict.kind) {
       case 'leak':
         this.ctx.logger.log('leak.detected', { ...verdict });
@@ -82,10 +93,12 @@ export class Policy {
       fullGcs: this.fullGcs,
       memory: t?.memory,
       container: t?.container,
+      telemetry: this.telemetry.describe(),
     };
   }
 
-  stop(): void {
-    /* nothing held yet */
+  /** Resolves once telemetry has flushed and shut down its private providers (bounded in time). */
+  stop(): Promise<void> {
+    return this.telemetry.stop();
   }
 }

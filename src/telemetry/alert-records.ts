@@ -1,0 +1,90 @@
+/**
+ * Alerts as OpenTelemetry log records, so they land next to the service's other logs. Pure: a
+ * verdict and its evidence in, the record out. Event names match the agent log (`leak.detected`,
+ * `memory.spike`, `episode.ended`); attribute keys are under `leak_agent.*`; evidence locations are
+ * string arrays (`leak_agent.evidence.uris` once uploaded, `leak_agent.evidence.paths` locally).
+ */
+import type { AnyValueMap, LogRecord } from '@opentelemetry/api-logs';
+import type { Verdict } from '../detect/verdict';
+import type { EvidenceFile } from '../evidence/manifest-types';
+
+/** What telemetry needs of an evidence file (the evidence stage's EvidenceFile fits). */
+export type EvidenceRef = Partial<Pick<EvidenceFile, 'kind' | 'path' | 'uri'>>;
+
+/** api-logs SeverityNumber values, inlined so building a record does not load the package. */
+const SEVERITY = { INFO: 9, WARN: 13 } as const;
+
+const EVENT_NAME: Record<Verdict['kind'], string> = {
+  'leak': 'leak.detected',
+  'spike': 'memory.spike',
+  'episode-end': 'episode.ended',
+};
+
+function mb(bytes: number): string {
+  return `${(bytes / 1_048_576).toFixed(1)} MiB`;
+}
+
+function duration(sec: number): string {
+  if (sec < 120) return `${Math.round(sec)} s`;
+  if (sec < 7_200) return `${Math.round(sec / 60)} min`;
+  return `${(sec / 3_600).toFixed(1)} h`;
+}
+
+export function alertRecord(verdict: Verdict, evidence: readonly EvidenceRef[] = []): LogRecord {
+  const eventName = EVENT_NAME[verdict.kind];
+  const attributes: AnyValueMap = {
+    'event.name': eventName,
+    'leak_agent.episode.id': verdict.episodeId,
+    'leak_agent.memory': verdict.memory,
+  };
+  let body: string;
+  let severity: number = SEVERITY.WARN;
+  switch (verdict.kind) {
+    case 'leak': {
+      Object.assign(attributes, {
+        'leak_agent.growth.bytes_per_sec': verdict.growthBytesPerSec,
+        'leak_agent.growth.lower_bytes_per_sec': verdict.growthLowerBytesPerSec,
+        'leak_agent.growth.upper_bytes_per_sec': verdict.growthUpperBytesPerSec,
+        'leak_agent.growth.confidence': verdict.confidence,
+        'leak_agent.p_value': verdict.pValue,
+        'leak_agent.window.ms': verdict.windowMs,
+        'leak_agent.window.points': verdict.points,
+        'leak_agent.memory.current_bytes': verdict.currentBytes,
+        'leak_agent.memory.limit_bytes': verdict.limitBytes,
+        'leak_agent.memory.limit_source': verdict.limitSource,
+        'leak_agent.detected_at': new Date(verdict.detectedAt).toISOString(),
+      });
+      if (verdict.timeToLimitSec !== null) attributes['leak_agent.time_to_limit.sec'] = verdict.timeToLimitSec;
+      if (verdict.timeToLimitLowerSec !== null) attributes['leak_agent.time_to_limit.lower_sec'] = verdict.timeToLimitLowerSec;
+      if (verdict.timeToLimitUpperSec !== null) attributes['leak_agent.time_to_limit.upper_sec'] = verdict.timeToLimitUpperSec;
+      const ttl = verdict.timeToLimitSec !== null ? `; ${verdict.limitSource} limit in about ${duration(verdict.timeToLimitSec)}` : '';
+      body = `memory leak: ${verdict.memory} grows ${mb(verdict.growthBytesPerSec)}/s (p=${verdict.pValue.toPrecision(2)}), now ${mb(verdict.currentBytes)} of ${mb(verdict.limitBytes)}${ttl}`;
+      break;
+    }
+    case 'spike':
+      Object.assign(attributes, {
+        'leak_agent.spike.size_bytes': verdict.sizeBytes,
+        'leak_agent.spike.before_bytes': verdict.beforeBytes,
+        'leak_agent.spike.after_bytes': verdict.afterBytes,
+        'leak_agent.spike.at': new Date(verdict.at).toISOString(),
+      });
+      body = `memory spike: ${verdict.memory} jumped ${mb(verdict.sizeBytes)} (${mb(verdict.beforeBytes)} → ${mb(verdict.afterBytes)})`;
+      break;
+    case 'episode-end':
+      severity = SEVERITY.INFO;
+      attributes['leak_agent.episode.reason'] = verdict.reason;
+      body = `memory episode ended: ${verdict.memory}: ${verdict.reason}`;
+      break;
+  }
+  const uris = evidence.map((e) => e.uri).filter((u): u is string => typeof u === 'string');
+  const paths = evidence.map((e) => e.path).filter((p): p is string => typeof p === 'string');
+  if (uris.length > 0) attributes['leak_agent.evidence.uris'] = uris;
+  if (paths.length > 0) attributes['leak_agent.evidence.paths'] = paths;
+  return {
+    eventName,
+    severityNumber: severity,
+    severityText: severity === SEVERITY.WARN ? 'WARN' : 'INFO',
+    body,
+    attributes,
+  };
+}
