@@ -41,7 +41,13 @@ export class ExportWatch {
     if (!this.failing) {
       this.failing = true;
       this.failedSince = 0;
-      const message = result.error?.message ?? 'unknown error';
+      let message = result.error?.message ?? 'unknown error';
+      // The exporter refuses new exports while earlier ones are still pending (being retried or
+      // waiting on a slow receiver): name the cause, not only the symptom.
+      const status = (result.error as { code?: unknown } | undefined)?.code;
+      if (typeof status === 'number') message += ` (HTTP ${status})`;
+      if (/retryable status/i.test(message)) message += ' (the receiver answered 429, 502, 503 or 504 until the OTLP timeout ran out)';
+      if (/concurrent export limit/i.test(message)) message += ' (earlier exports are still pending: the receiver is slow or answering errors that are being retried)';
       this.logger.log('telemetry.export_failed', {
         signal: this.signal,
         endpoint: this.endpoint,
