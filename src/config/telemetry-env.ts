@@ -147,7 +147,14 @@ function target(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): Otl
   });
 }
 
-export function readTelemetryConfig(env: Env, problem: ProblemSink): TelemetryConfig {
+export function readTelemetryConfig(env: Env, report: ProblemSink): TelemetryConfig {
+  // Generic variables are read once per signal; report each bad one once.
+  const reported = new Set<string>();
+  const problem: ProblemSink = (variable, expected, using) => {
+    if (reported.has(variable)) return;
+    reported.add(variable);
+    report(variable, expected, using);
+  };
   const disabledRaw = raw(env, 'OTEL_SDK_DISABLED')?.toLowerCase();
   if (disabledRaw !== undefined && disabledRaw !== 'true' && disabledRaw !== 'false') {
     problem('OTEL_SDK_DISABLED', 'true or false', 'false');

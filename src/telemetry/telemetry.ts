@@ -54,8 +54,11 @@ export class Telemetry {
   private privateProviders: PrivateProviders | undefined;
   private alertLogger: Logger | undefined;
   private readonly failedCollectors = new Set<string>();
+  /** Telemetry's own lines go through the tap too, so its errors are counted like any other. */
+  private readonly logger: AgentLogger;
 
   constructor(private readonly config: TelemetryConfig, private readonly host: TelemetryHost) {
+    this.logger = this.tapLogger(host.logger);
     const fail = (collector: string, err: unknown) => this.collectorFailed(collector, err);
     this.gc = new GcCollector();
     this.collectors = [
@@ -152,19 +155,19 @@ export class Telemetry {
       };
       if (needs.otlpMetrics || needs.otlpLogs || needs.prometheus) {
         this.privateProviders = buildPrivateProviders(this.config, needs, {
-          logger: this.host.logger,
+          logger: this.logger,
           onExportFailure: (signal) => { this.tallies.exportFailures[signal] += 1; },
         });
         if (this.privateProviders.meter) meters.push(this.privateProviders.meter);
         if (!this.alertLogger) this.alertLogger = this.privateProviders.logger;
       }
     } else if (firstTime && this.config.sdkDisabled && (this.config.metrics || this.config.logs || this.config.prometheus)) {
-      this.host.logger.log('telemetry.disabled', { reason: 'OTEL_SDK_DISABLED=true: no private OpenTelemetry SDK, no OTLP export, no Prometheus endpoint' });
+      this.logger.log('telemetry.disabled', { reason: 'OTEL_SDK_DISABLED=true: no private OpenTelemetry SDK, no OTLP export, no Prometheus endpoint' });
     }
 
     for (const meter of meters) for (const c of this.collectors) c.enable(meter);
     if (meters.length > 0 || (firstTime && this.alertLogger)) {
-      this.host.logger.log('telemetry.started', this.describe());
+      this.logger.log('telemetry.started', this.describe());
     }
   }
 
@@ -172,7 +175,7 @@ export class Telemetry {
     if (this.failedCollectors.has(collector)) return;
     this.failedCollectors.add(collector);
     try {
-      this.host.logger.log('agent.error', {
+      this.logger.log('agent.error', {
         where: 'telemetry',
         collector,
         message: `telemetry ${collector} failed: ${err instanceof Error ? err.message : String(err)}; further failures of it are not logged`,
