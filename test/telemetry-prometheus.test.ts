@@ -69,4 +69,16 @@ describe('Prometheus pull endpoint', () => {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
   });
+
+  it('with worker threads, only the main thread serves the endpoint; workers say why they do not', async () => {
+    const port = await freePort();
+    const c = startChild('with-worker.js', { LEAK_AGENT_PROMETHEUS: String(port) });
+    child = c;
+    expect((await c.exited).code).toBe(0);
+    const result = c.out.find((l) => 'main' in l) as { main: { metrics: string[] }; worker: { metrics: string[] } };
+    expect(result.main.metrics).toEqual([`prometheus 127.0.0.1:${port}`]);
+    expect(result.worker.metrics).toEqual([]);
+    expect(c.log.filter((l) => l.event === 'telemetry.prometheus_skipped')).toHaveLength(1);
+    expect(c.log.filter((l) => l.event === 'agent.error')).toEqual([]);
+  });
 });

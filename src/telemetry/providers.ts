@@ -12,6 +12,7 @@
  * never loads the SDK. Even @opentelemetry/api is only loaded once the global object shows that
  * some OpenTelemetry API copy has registered something.
  */
+import { isMainThread, threadId } from 'node:worker_threads';
 import type { Logger } from '@opentelemetry/api-logs';
 import type { Meter } from '@opentelemetry/api';
 import type * as ApiModule from '@opentelemetry/api';
@@ -76,6 +77,8 @@ function resource(config: TelemetryConfig): Resources.Resource {
     ...config.resourceAttributes,
   };
   if (config.serviceName !== undefined) attrs['service.name'] = config.serviceName;
+  // Each worker thread runs its own agent; without this its series would collide with the main thread's.
+  if (!isMainThread) attrs['thread.id'] = threadId;
   return res.defaultResource().merge(res.resourceFromAttributes(attrs));
 }
 

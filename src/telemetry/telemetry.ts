@@ -9,6 +9,7 @@
  * runs — before the first drain. Until something is bound the facade rechecks the global providers
  * on each tick (a property lookup), so a provider registered later is still picked up.
  */
+import { isMainThread, threadId } from 'node:worker_threads';
 import type { Logger } from '@opentelemetry/api-logs';
 import type { Meter } from '@opentelemetry/api';
 import type { TelemetryConfig } from '../config/telemetry-env';
@@ -148,10 +149,15 @@ export class Telemetry {
 
     if (firstTime && !this.config.sdkDisabled) {
       // Private providers only for what the application does not already cover.
+      // One process, one pull port: only the main thread's agent serves it (a worker would only hit EADDRINUSE).
+      const prometheus = isMainThread ? this.config.prometheus : undefined;
+      if (this.config.prometheus && !isMainThread) {
+        this.logger.log('telemetry.prometheus_skipped', { threadId, reason: 'worker thread: the main thread serves the Prometheus endpoint' });
+      }
       const needs = {
         otlpMetrics: this.globalMeterBound ? undefined : this.config.metrics,
         otlpLogs: this.alertLogger ? undefined : this.config.logs,
-        prometheus: this.config.prometheus,
+        prometheus,
       };
       if (needs.otlpMetrics || needs.otlpLogs || needs.prometheus) {
         this.privateProviders = buildPrivateProviders(this.config, needs, {
