@@ -130,6 +130,16 @@ describe('detector view', () => {
     ] } })).toEqual([{ memory: 'old_space', state: 'leak', growthBytesPerSec: 10, timeToLimitSec: 20 }]);
     expect(readDetectorSeries({ series: { external: { state: 'steady', growthBytesPerSec: Infinity } } }))
       .toEqual([{ memory: 'external', state: 'steady', growthBytesPerSec: undefined, timeToLimitSec: undefined }]);
+    // The detector's own SeriesStatus shape: slope, current use and limit; time to limit derived from them.
+    expect(readDetectorSeries({ detector: { series: {
+      old_space: { memory: 'old_space', state: 'suspect', slopeBytesPerSec: 1000, currentBytes: 1_000_000, limitBytes: 4_600_000, pValue: 0.2 },
+      native: { memory: 'native', state: 'steady', slopeBytesPerSec: -5, currentBytes: 10, limitBytes: 20 },
+      external: { memory: 'external', state: 'warming-up', slopeBytesPerSec: null, currentBytes: null, limitBytes: null },
+    } } })).toEqual([
+      { memory: 'old_space', state: 'suspect', growthBytesPerSec: 1000, timeToLimitSec: 3600 },
+      { memory: 'native', state: 'steady', growthBytesPerSec: -5, timeToLimitSec: undefined },
+      { memory: 'external', state: 'warming-up', growthBytesPerSec: undefined, timeToLimitSec: undefined },
+    ]);
   });
 });
 

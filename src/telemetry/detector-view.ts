@@ -5,8 +5,11 @@
  * (without detector figures) whether or not a detector is present.
  *
  * Accepted shapes under `status.detector` (or `status.series` directly):
- *   series: [{ memory, state, growthBytesPerSec?, timeToLimitSec? }, …]
- *   series: { old_space: { state, growthBytesPerSec?, timeToLimitSec? }, … }
+ *   series: [{ memory, state, …figures }, …]
+ *   series: { old_space: { state, …figures }, … }
+ * Figures: the growth rate is `growthBytesPerSec` or `slopeBytesPerSec`; the time to limit is
+ * `timeToLimitSec`, or, when the detector gives only `currentBytes` and `limitBytes`, the time the
+ * fitted slope takes to close that gap (only for a positive slope).
  */
 import type { SeriesState } from '../detect/verdict';
 import { DETECTOR_STATES, MEMORY_SERIES } from './names';
@@ -26,11 +29,18 @@ const finite = (v: unknown): number | undefined => (typeof v === 'number' && Num
 function one(memory: unknown, entry: Record<string, unknown>): DetectorSeriesView | undefined {
   if (!(MEMORY_SERIES as readonly unknown[]).includes(memory)) return undefined;
   if (!(DETECTOR_STATES as readonly unknown[]).includes(entry.state)) return undefined;
+  const growth = finite(entry.growthBytesPerSec) ?? finite(entry.slopeBytesPerSec);
+  let timeToLimit = finite(entry.timeToLimitSec);
+  const current = finite(entry.currentBytes);
+  const limit = finite(entry.limitBytes);
+  if (timeToLimit === undefined && growth !== undefined && growth > 0 && current !== undefined && limit !== undefined) {
+    timeToLimit = Math.max(0, (limit - current) / growth);
+  }
   return {
     memory: memory as DetectorSeriesView['memory'],
     state: entry.state as SeriesState,
-    growthBytesPerSec: finite(entry.growthBytesPerSec),
-    timeToLimitSec: finite(entry.timeToLimitSec),
+    growthBytesPerSec: growth,
+    timeToLimitSec: timeToLimit,
   };
 }
 
