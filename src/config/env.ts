@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatDuration, parseDuration } from './duration';
+import { readEvidenceConfig, type EvidenceConfig } from './evidence-env';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -26,6 +27,8 @@ export interface AgentConfig {
   readonly native: 'auto' | 'off';
   /** How often the ring buffer / fallback queue is drained, in milliseconds. */
   readonly drainIntervalMs: number;
+  /** Evidence capture (profile, snapshot gate, pairs, signal): see evidence-env.ts. */
+  readonly evidence: EvidenceConfig;
 }
 
 export interface ConfigProblem {
@@ -104,6 +107,9 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     else problem('LEAK_AGENT_NATIVE', 'auto or off', 'auto');
   }
 
+  // --- evidence capture (issue 4): its variables live in evidence-env.ts ---
+  const evidence = readEvidenceConfig(env, problem);
+
   const config: AgentConfig = Object.freeze({
     enabled,
     dir,
@@ -113,6 +119,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     log: Object.freeze(log),
     native,
     drainIntervalMs: 1_000,
+    evidence,
   });
   return { config, problems };
 }

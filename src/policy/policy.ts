@@ -10,11 +10,13 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/env';
-import type { Verdict } from '../detect/verdict';
+import type { LeakVerdict, MemorySeries, SeriesState, Verdict } from '../detect/verdict';
+import { EvidenceCapture } from '../evidence/evidence-capture';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
+import { RecentHistory } from './recent-history';
 
 export interface PolicyContext {
   readonly config: AgentConfig;
@@ -39,14 +41,28 @@ export class Policy {
   private lastTick: Tick | undefined;
   private fullGcs = 0;
   private gcs = 0;
+  /** Recent post-full-GC samples and alert marks, for the episode's series.json (bounded). */
+  readonly history = new RecentHistory();
+  private readonly evidence: EvidenceCapture;
 
-  constructor(private readonly ctx: PolicyContext) {}
+  constructor(private readonly ctx: PolicyContext) {
+    this.evidence = new EvidenceCapture({ config: ctx.config, logger: ctx.logger });
+    this.evidence.start();
+  }
 
   onTick(tick: Tick): void {
     this.lastTick = tick;
     this.gcs += tick.records.length;
     for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
+    this.history.addRecords(tick.records, tick.memory.rss);
     for (const verdict of this.detect(tick)) this.onVerdict(verdict);
+    // Second snapshot of a pair once old-space grew further (and retries of a refused first one).
+    this.evidence.onTick(this.history.latestOldSpace());
+  }
+
+  /** The detector's state of one series on each evaluation: the first `suspect` starts the sampling heap profiler. */
+  onSeriesState(memory: MemorySeries, state: SeriesState): void {
+    this.evidence.onSeriesState(memory, state);
   }
 
   /** Detection stage: records and readings in, verdicts out. */
@@ -54,25 +70,39 @@ export class Policy {
     return [];
   }
 
-  private onVerdict(verdict: Verdict): void {
+  /** Public so that a test entry can feed a synthetic verdict through the real capture path. */
+  onVerdict(verdict: Verdict): void {
     switch (verdict.kind) {
       case 'leak':
-        this.ctx.logger.log('leak.detected', { ...verdict });
-        this.ctx.events.emit('leak', { ...verdict });
+        this.history.addAlert({ t: verdict.detectedAt, kind: 'leak', episodeId: verdict.episodeId });
+        void this.reportLeak(verdict);
         break;
       case 'spike':
         this.ctx.logger.log('memory.spike', { ...verdict });
         this.ctx.events.emit('spike', { ...verdict });
         break;
       case 'episode-end':
+        this.evidence.onEpisodeEnd(verdict.episodeId);
         this.ctx.logger.log('episode.ended', { ...verdict });
         this.ctx.events.emit('episode-end', { ...verdict });
         break;
     }
   }
 
+  /** Evidence first, so that the alert line and the listeners get the files it produced. */
+  private async reportLeak(verdict: LeakVerdict): Promise<void> {
+    const evidence = await this.evidence.captureLeak(
+      verdict,
+      { samples: this.history.recent(verdict.detectedAt - verdict.windowMs), alerts: this.history.alerts() },
+      this.history.latestOldSpace(),
+    );
+    this.ctx.logger.log('leak.detected', { ...verdict, evidence });
+    this.ctx.events.emit('leak', { ...verdict, evidence });
+  }
+
+  /** On demand (API or LEAK_AGENT_SIGNAL): through the same gate as every snapshot. */
   async snapshot(reason: string): Promise<SnapshotOutcome> {
-    return { written: false, reason: `snapshot capture is not available in this build (requested: ${reason})` };
+    return this.evidence.snapshot(reason);
   }
 
   status(): Record<string, unknown> {
@@ -82,10 +112,11 @@ export class Policy {
       fullGcs: this.fullGcs,
       memory: t?.memory,
       container: t?.container,
+      evidence: this.evidence.status(),
     };
   }
 
   stop(): void {
-    /* nothing held yet */
+    void this.evidence.stop();
   }
 }
