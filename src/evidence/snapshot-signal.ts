@@ -12,7 +12,10 @@ export class SnapshotSignal {
     if (event === this.signal) {
       // Our own listener is being added: not the application's.
       if (this.adding) return;
-      this.release(`the application started listening to ${this.signal}; leak-agent stops listening to it and leaves it to the application`);
+      // 'newListener' fires before the application's listener is added. Removing ours right now
+      // would drop the count to zero, and Node would close its signal handle and never reopen it for
+      // the listener being added: the signal's default action (terminate) would come back.
+      process.nextTick(() => this.release(`the application started listening to ${this.signal}; leak-agent stops listening to it and leaves it to the application`));
     }
   };
   private listening = false;
