@@ -9,7 +9,20 @@ import * as path from 'node:path';
 
 /** Creates `dir` (and missing parents) with mode 0700 and tightens an existing one we own to 0700. */
 export function ensurePrivateDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // One level at a time rather than { recursive: true }: Node's recursive mkdir reports ENOENT for a
+  // read-only or forbidden parent, where the operator needs to read EROFS or EACCES.
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   const st = fs.statSync(dir);
   if ((st.mode & 0o077) !== 0 && typeof process.getuid === 'function' && st.uid === process.getuid()) fs.chmodSync(dir, 0o700);
 }
