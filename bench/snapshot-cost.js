@@ -8,7 +8,7 @@
  *     profiler on ÷ time with it off, measured side by side in the same process, alternating
  *     rounds so machine noise hits both, at V8's default interval (32 KiB) and the agent's.
  *
- * Run: npm run build && node bench/snapshot-cost.js [--sizes 20,60,150] [--rounds 6]
+ * Run: npm run build && node bench/snapshot-cost.js [--sizes 20,60,150] [--rounds 7] [--profiler-only]
  * Each snapshot runs in its own child process so peak RSS (VmHWM) belongs to that heap alone.
  * Keep the biggest heap modest (≤ 150 MB): the machine is shared.
  */
@@ -91,29 +91,41 @@ async function profilerOverhead(rounds) {
   // Allocation-heavy: many short-lived objects and strings, a little retained churn.
   const ring = new Array(5_000);
   let sink = 0;
+  // CPU time of this process (user + system), not wall time: the machine is shared, and another
+  // process taking the core would otherwise show up as profiler overhead.
   const workload = () => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < 600_000; i++) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 3_000_000; i++) {
       const o = { a: i, b: `s${i}`, c: [i, i] };
       ring[i % ring.length] = o;
       sink += o.c.length;
     }
-    return Number(process.hrtime.bigint() - t0) / 1e6;
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000;
   };
   for (let i = 0; i < 3; i++) workload(); // warm up the JIT before timing anything
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const results = {};
   for (const interval of [32 * 1024, 512 * 1024]) {
     const off = [];
     const on = [];
-    for (let r = 0; r < rounds; r++) {
-      off.push(workload());
+    const profiled = async () => {
       const profiler = new InspectorHeapProfiler();
       await profiler.start(interval);
       on.push(workload());
       await profiler.stop();
+    };
+    // ABBA order: alternate which runs first so drift (heap growth, thermal, neighbours) cancels out.
+    for (let r = 0; r < rounds; r++) {
+      if (r % 2 === 0) {
+        off.push(workload());
+        await profiled();
+      } else {
+        await profiled();
+        off.push(workload());
+      }
     }
-    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-    results[`${interval / 1024}KiB`] = { offMs: median(off), onMs: median(on), ratio: +(median(on) / median(off)).toFixed(3) };
+    results[`${interval / 1024}KiB`] = { offCpuMs: +median(off).toFixed(1), onCpuMs: +median(on).toFixed(1), ratio: +(median(on) / median(off)).toFixed(3) };
   }
   results.sink = sink > 0;
   return results;
@@ -121,11 +133,11 @@ async function profilerOverhead(rounds) {
 
 async function main() {
   const sizes = opt('sizes', '20,60,150').split(',').map(Number);
-  const rounds = Number(opt('rounds', '6'));
+  const rounds = Number(opt('rounds', '7'));
   console.log(`node ${process.version} on ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
   console.log('\n# heap snapshot cost (v8.writeHeapSnapshot, one child per heap size)');
   console.log('heapMB  nodes      heapB/node  fileB/node  extraRSS/node  pause_ms  peakRSS_MB');
-  for (const r of snapshotCosts(sizes)) {
+  for (const r of args.includes('--profiler-only') ? [] : snapshotCosts(sizes)) {
     const extra = r.peakRss - r.rssBefore;
     console.log([
       (r.heapUsed / 2 ** 20).toFixed(1).padEnd(7),
@@ -137,7 +149,7 @@ async function main() {
       (r.peakRss / 2 ** 20).toFixed(0),
     ].join(' '));
   }
-  console.log('\n# sampling heap profiler overhead (median of rounds, on/off alternating in one process)');
+  console.log(`\n# sampling heap profiler overhead: CPU ms of 3M allocations, median of ${rounds} rounds, on/off alternating in one process`);
   console.log(JSON.stringify(await profilerOverhead(rounds), null, 2));
 }
 
