@@ -96,6 +96,9 @@ export class EvidenceCapture {
   /** Captures the evidence of a leak verdict; resolves to the paths written (never rejects). */
   captureLeak(verdict: LeakVerdict, history: { samples: EpisodeSeries['samples']; alerts: EpisodeSeries['alerts'] }, oldSpace: number | undefined): Promise<string[]> {
     return this.serially(async () => {
+      // The detector keeps an episode's id until episode-end: a repeated alert reuses its evidence.
+      const known = this.open.get(verdict.episodeId);
+      if (known) return [...known.episode.files().map((f) => f.path), known.episode.pathFor('manifest.json')];
       let episode: Episode;
       try {
         this.service ??= readServiceInfo();

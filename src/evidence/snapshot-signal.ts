@@ -4,6 +4,7 @@
  * listen, and if the application starts listening later, the agent steps back. Either way one clear
  * log line says so. (SIGUSR1 is refused at configuration: Node starts the inspector on it.)
  */
+import { isMainThread } from 'node:worker_threads';
 import type { AgentLogger } from '../log/logger';
 
 export class SnapshotSignal {
@@ -28,6 +29,8 @@ export class SnapshotSignal {
   ) {}
 
   install(): boolean {
+    // Signals reach the main thread only; the main thread's agent owns the signal.
+    if (!isMainThread) return false;
     if (process.listenerCount(this.signal) > 0) {
       this.logger.log('agent.error', {
         where: 'signal',
