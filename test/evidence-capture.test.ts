@@ -29,6 +29,7 @@ describe('leak verdict → evidence', () => {
         LEAK_AGENT_SNAPSHOT_PAIR: '+20%',
         CHILD_HEAP_MB: '8',
         CHILD_PAIR_MB: '6',
+        CHILD_REPEAT: '1',
         CHILD_ON_DEMAND: 'from the test',
         OTEL_SERVICE_NAME: 'checkout-api',
       },
@@ -148,6 +149,16 @@ describe('leak verdict → evidence', () => {
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     for (const f of files) expect(fs.statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
     for (const d of [dir, path.join(dir, 'episodes'), path.join(dir, 'on-demand')]) expect(fs.statSync(d).mode & 0o777).toBe(0o700);
+  });
+
+  it('a repeated alert for the same episode reuses its evidence instead of capturing again', () => {
+    const repeat = run.step('repeat')?.evidence as string[];
+    expect(repeat.map((p) => path.basename(p)).sort()).toEqual([
+      'allocations-1.heapprofile', 'allocations-1.pb.gz', 'allocations-2.heapprofile', 'allocations-2.pb.gz',
+      'heap-1.heapsnapshot', 'heap-2.heapsnapshot', 'manifest.json', 'series.json',
+    ]);
+    expect(run.events('leak.detected')).toHaveLength(2);
+    expect(run.events('snapshot.written').filter((l) => l.episodeId !== null)).toHaveLength(2);
   });
 
   it('takes an on-demand snapshot through the same gate', () => {
