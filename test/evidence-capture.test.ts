@@ -4,6 +4,7 @@
  * leaking constructor, the pair's second snapshot, series.json and a manifest whose sha256 match;
  * files are 0600 in 0700 directories; on demand and signal snapshots go through the same gate.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,6 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { constructorCounts, ensureBuilt, listFiles, ROOT, runChild, type ChildRun } from './helpers/evidence-child';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evidence-capture-'));
+const goAvailable = (() => {
+  try {
+    execFileSync('go', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    console.log('[evidence-capture] skipping the `go tool pprof` check: no Go toolchain (apt-get install golang-go)');
+    return false;
+  }
+})();
 beforeAll(() => ensureBuilt());
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -95,6 +105,18 @@ describe('leak verdict → evidence', () => {
     }
     expect(total).toBeGreaterThan(0);
     expect(leakSpace / total).toBeGreaterThan(0.5);
+  });
+
+  it.skipIf(!goAvailable)('the pprof file loads in `go tool pprof`, which ranks the leak first', () => {
+    const [leak] = run.events('leak.detected');
+    const file = (leak?.evidence as string[]).find((p) => p.endsWith('.pb.gz')) as string;
+    const out = execFileSync('go', ['tool', 'pprof', '-top', '-sample_index=space', file], {
+      encoding: 'utf8', env: { ...process.env, HOME: tmp, PPROF_TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(out).toMatch(/Type: space/);
+    // First row after the header: the function holding the most live sampled bytes.
+    const rows = out.split('\n').filter((l) => /^\s+[\d.]+[kMG]?B\s/.test(l));
+    expect(rows[0]).toMatch(/leakMb|LeakyThing/);
   });
 
   it('writes a heap snapshot that parses and contains the leaking constructor', () => {

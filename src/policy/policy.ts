@@ -12,6 +12,7 @@ import type { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/env';
 import type { LeakVerdict, MemorySeries, SeriesState, Verdict } from '../detect/verdict';
 import { EvidenceCapture } from '../evidence/evidence-capture';
+import type { HeapProfilerBackend } from '../evidence/heap-profile-types';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
@@ -23,6 +24,8 @@ export interface PolicyContext {
   readonly logger: AgentLogger;
   /** Where alerts go to the application's listeners (`leak`, `spike`, `episode-end`). */
   readonly events: EventEmitter;
+  /** A sampling heap profiler to use instead of the in-process inspector (e.g. the native binding). */
+  readonly profilerBackend?: HeapProfilerBackend;
 }
 
 export interface Tick {
@@ -46,7 +49,11 @@ export class Policy {
   private readonly evidence: EvidenceCapture;
 
   constructor(private readonly ctx: PolicyContext) {
-    this.evidence = new EvidenceCapture({ config: ctx.config, logger: ctx.logger });
+    this.evidence = new EvidenceCapture({
+      config: ctx.config,
+      logger: ctx.logger,
+      ...(ctx.profilerBackend ? { profilerBackend: ctx.profilerBackend } : {}),
+    });
     this.evidence.start();
   }
 
