@@ -30,8 +30,8 @@ export interface EvidenceConfig {
 /**
  * 512 KiB: the interval Datadog's and Pyroscope's Node heap profilers ship as their default.
  * Measured by `node bench/snapshot-cost.js --profiler-only --rounds 9` (CPU time of 3M small
- * allocations, profiler on ÷ off, alternating in one process, three runs): 0.92–1.07 at 512 KiB,
- * i.e. below the noise of this shared machine, against 1.28 at V8's own default of 32 KiB.
+ * allocations, profiler on ÷ off, alternating in one process, four runs): 0.89–1.07 at 512 KiB,
+ * i.e. below the noise of this shared machine, against 1.28–1.33 at V8's own default of 32 KiB.
  *
  * The default start is still the first `suspect` state, not agent start: V8 has one sampling heap
  * profiler per isolate, which APM profilers (Datadog, Pyroscope) also drive; starting, reading and
