@@ -223,6 +223,45 @@ describe('the gate refuses by configuration', () => {
   });
 });
 
+describe('disk budget retention', () => {
+  it('deletes the oldest snapshots to stay in budget, and drops them from the closed episode\'s manifest', async () => {
+    const dir = path.join(tmp, 'retention');
+    const budget = 40e6; // holds three ~10 MB snapshots, but the gate plans for ~23 MB (estimate × 1.25)
+    const run = await runChild({
+      env: {
+        LEAK_AGENT_DIR: dir, LEAK_AGENT_DISK_BUDGET: '40MB', LEAK_AGENT_SNAPSHOT_COOLDOWN: '0', LEAK_AGENT_SNAPSHOT_PAIR: 'off',
+        CHILD_HEAP_MB: '4', CHILD_END_EPISODE: '1', CHILD_ON_DEMAND: 'a,b,c',
+      },
+    });
+    expect(run.code).toBe(0);
+    const written = run.events('snapshot.written').map((l) => l.path as string);
+    expect(written).toHaveLength(4);
+    const deleted = run.events('snapshot.deleted').map((l) => l.path as string);
+    // Oldest first: the (closed) episode's heap-1, then the first on-demand one.
+    expect(deleted).toEqual([written[0], written[1]]);
+    const kept = listFiles(dir).filter((f) => f.endsWith('.heapsnapshot')).map((f) => path.join(dir, f));
+    expect(kept.sort()).toEqual([written[2], written[3]].sort());
+    expect(kept.reduce((sum, f) => sum + fs.statSync(f).size, 0)).toBeLessThanOrEqual(budget);
+    const manifest = JSON.parse(fs.readFileSync(path.join(path.dirname(written[0] as string), 'manifest.json'), 'utf8'));
+    expect(manifest.files.map((f: { path: string }) => f.path)).not.toContain(written[0]);
+    expect(manifest.deleted).toMatchObject([{ path: written[0], why: 'disk budget retention' }]);
+  });
+
+  it('never deletes a snapshot of an open episode: the pair stays whole', async () => {
+    const dir = path.join(tmp, 'retention-open');
+    const run = await runChild({
+      env: {
+        LEAK_AGENT_DIR: dir, LEAK_AGENT_DISK_BUDGET: '40MB', LEAK_AGENT_SNAPSHOT_COOLDOWN: '0', LEAK_AGENT_SNAPSHOT_PAIR: 'off',
+        CHILD_HEAP_MB: '4', CHILD_ON_DEMAND: 'a,b',
+      },
+    });
+    const written = run.events('snapshot.written').map((l) => l.path as string);
+    expect(written).toHaveLength(3);
+    expect(run.events('snapshot.deleted').map((l) => l.path)).toEqual([written[1]]);
+    expect(fs.existsSync(written[0] as string)).toBe(true);
+  });
+});
+
 describe('snapshot signal', () => {
   it('LEAK_AGENT_SIGNAL=SIGUSR2 takes a gated snapshot when the signal arrives', async () => {
     const dir = path.join(tmp, 'signal');

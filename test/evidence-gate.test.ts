@@ -107,6 +107,11 @@ describe('decideSnapshot', () => {
     const d = decideSnapshot(facts({ existing }));
     // 1900 MiB kept + ~250 MiB new > 2 GiB: the oldest goes, the two newest stay.
     expect(d).toMatchObject({ ok: true, deleteFirst: ['/e/a/heap-1.heapsnapshot'] });
+    // An open episode's snapshot is never deleted: the next oldest goes instead, or the gate refuses.
+    const kept = existing.map((e, i) => ({ ...e, keep: i === 0 }));
+    expect(decideSnapshot(facts({ existing: kept }))).toMatchObject({ ok: true, deleteFirst: ['/e/a/heap-2.heapsnapshot'] });
+    const allKept = existing.map((e) => ({ ...e, keep: true }));
+    expect(decideSnapshot(facts({ existing: allKept }))).toMatchObject({ ok: false, check: 'disk-budget', figures: { keptBytes: 1900 * MiB } });
     const tight = decideSnapshot(facts({ existing, diskFree: 100 * MiB }));
     expect(tight).toMatchObject({ ok: true, deleteFirst: ['/e/a/heap-1.heapsnapshot'] });
   });

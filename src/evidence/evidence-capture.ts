@@ -162,7 +162,7 @@ export class EvidenceCapture {
     return this.serially(async () => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const file = path.join(this.opts.config.dir, 'on-demand', `heap-${stamp}-${process.pid}.heapsnapshot`);
-      const result = this.snapshotter.take({ reason: `on demand: ${reason}`, path: file });
+      const result = this.snapshotter.take({ reason: `on demand: ${reason}`, path: file, keep: this.openSnapshots() });
       return result.written ? { written: true, path: result.path } : { written: false, reason: result.reason };
     }, { written: false, reason: 'the snapshot could not be taken (see agent.error)' });
   }
@@ -182,6 +182,15 @@ export class EvidenceCapture {
     await this.profiler?.stop();
   }
 
+  /** Snapshot files of the open episodes: retention must not break a pair that is still being made. */
+  private openSnapshots(): string[] {
+    const paths: string[] = [];
+    for (const state of this.open.values()) {
+      for (const f of state.episode.files()) if (f.kind === 'heapsnapshot') paths.push(f.path);
+    }
+    return paths;
+  }
+
   private grewEnough(state: OpenEpisode, oldSpace: number | undefined): boolean {
     const pair = this.opts.config.evidence.pairGrowth;
     if (!pair || oldSpace === undefined || state.baseOldSpace === undefined) return false;
@@ -195,6 +204,7 @@ export class EvidenceCapture {
       reason: n === 1 ? 'leak' : 'leak pair (further growth)',
       path: state.episode.pathFor(`heap-${n}.heapsnapshot`),
       episodeId: state.episode.id,
+      keep: this.openSnapshots(),
       // The first attempt of an episode always logs; retries log only a new reason.
       logSkip: first,
     });

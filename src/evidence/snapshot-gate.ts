@@ -11,7 +11,9 @@
  *                  forced full GC plus the allocations around it could be what tips it over
  *   container-memory / system-memory   the estimated extra RSS, with a margin, must fit in what
  *                  the memory cgroup (limit − usage) and the machine (MemAvailable) have left
- *   disk-budget    the file alone is larger than the budget for snapshot files
+ *   disk-budget    the file does not fit in the budget for snapshot files, even after retention
+ *                  deletes every older snapshot it may (not those of an open episode: a pair
+ *                  with its first half deleted is worth less than no second snapshot)
  *   disk-space     free space where it is written (plus what retention will delete) must hold the
  *                  file with a margin and leave a reserve for everything else on that disk
  */
@@ -39,8 +41,8 @@ export interface GateFacts {
   systemAvailable: number;
   /** Bytes available to us on the file system of the target directory. */
   diskFree: number;
-  /** Existing snapshot files under LEAK_AGENT_DIR, oldest first. */
-  existing: { path: string; bytes: number }[];
+  /** Existing snapshot files under LEAK_AGENT_DIR, oldest first; `keep` marks those retention must not delete (an open episode's). */
+  existing: { path: string; bytes: number; keep?: boolean }[];
   limits: { perProcess: number; perDay: number; cooldownMs: number; diskBudgetBytes: number };
   takenThisProcess: number;
   /** Epoch ms of snapshots written under LEAK_AGENT_DIR (the ledger). */
@@ -107,13 +109,18 @@ export function decideSnapshot(f: GateFacts): GateDecision {
     return refuse('disk-budget', `the estimated file ${mib(est.fileBytes)} × ${DISK_MARGIN} = ${mib(needDisk)} is larger than the disk budget ${mib(f.limits.diskBudgetBytes)} (LEAK_AGENT_DISK_BUDGET)`,
       { needDisk, diskBudgetBytes: f.limits.diskBudgetBytes });
   }
-  // Retention: delete the oldest snapshot files until the new one fits in the budget.
+  // Retention: delete the oldest snapshot files (never an open episode's) until the new one fits in the budget.
   let kept = f.existing.reduce((sum, e) => sum + e.bytes, 0);
   const deleteFirst: string[] = [];
   for (const e of f.existing) {
     if (kept + needDisk <= f.limits.diskBudgetBytes) break;
+    if (e.keep) continue;
     deleteFirst.push(e.path);
     kept -= e.bytes;
+  }
+  if (kept + needDisk > f.limits.diskBudgetBytes) {
+    return refuse('disk-budget', `the estimated file ${mib(est.fileBytes)} × ${DISK_MARGIN} = ${mib(needDisk)} does not fit in the disk budget ${mib(f.limits.diskBudgetBytes)} (LEAK_AGENT_DISK_BUDGET) beside the ${mib(kept)} of snapshots of open episodes`,
+      { needDisk, diskBudgetBytes: f.limits.diskBudgetBytes, keptBytes: kept });
   }
   const freed = f.existing.filter((e) => deleteFirst.includes(e.path)).reduce((s, e) => s + e.bytes, 0);
   if (f.diskFree + freed < needDisk + DISK_RESERVE_BYTES) {

@@ -11,7 +11,8 @@ import type { EvidenceConfig } from '../config/evidence-env';
 import type { AgentLogger } from '../log/logger';
 import { readContainerMemory, type ContainerMemory } from '../process/container';
 import { readProcessMemory } from '../process/memory';
-import { ensurePrivateDir, removeQuietly } from './private-files';
+import type { EpisodeManifest } from './manifest-types';
+import { ensurePrivateDir, removeQuietly, writeFileAtomic } from './private-files';
 import { estimateSnapshot } from './snapshot-cost';
 import { decideSnapshot, type GateDecision } from './snapshot-gate';
 import { SnapshotLedger } from './snapshot-ledger';
@@ -23,6 +24,8 @@ export interface SnapshotRequest {
   /** Final path of the file (inside LEAK_AGENT_DIR). */
   path: string;
   episodeId?: string;
+  /** Snapshot files retention must not delete (the open episodes' own). */
+  keep?: readonly string[];
   /** False when the caller logs refusals itself (the pair trigger logs only when the reason changes). */
   logSkip?: boolean;
 }
@@ -69,7 +72,7 @@ export class Snapshotter {
     }
     let decision: GateDecision;
     try {
-      decision = this.decide(dir);
+      decision = this.decide(dir, req.keep ?? []);
     } catch (err) {
       return skip('facts', `cannot read the facts the gate needs: ${(err as Error).message}`);
     }
@@ -77,6 +80,7 @@ export class Snapshotter {
 
     for (const old of decision.deleteFirst) {
       removeQuietly(old);
+      forgetInManifest(old);
       this.opts.logger.log('snapshot.deleted', { path: old, why: 'disk budget retention (oldest first)' });
     }
     try {
@@ -104,7 +108,7 @@ export class Snapshotter {
     }
   }
 
-  private decide(dir: string): GateDecision {
+  private decide(dir: string, keep: readonly string[]): GateDecision {
     const mem = readProcessMemory();
     const container = (this.opts.readContainer ?? readContainerMemory)();
     const ev = this.opts.evidence;
@@ -122,7 +126,7 @@ export class Snapshotter {
       container: container ? { limit: container.limit, usage: container.usage } : undefined,
       systemAvailable: os.freemem(),
       diskFree,
-      existing: this.ledger.inventory(),
+      existing: this.ledger.inventory().map((e) => ({ path: e.path, bytes: e.bytes, keep: keep.includes(e.path) })),
       limits: {
         perProcess: ev.snapshotsPerProcess,
         perDay: ev.snapshotsPerDay,
@@ -132,5 +136,24 @@ export class Snapshotter {
       takenThisProcess: this.taken,
       history: this.opts.snapshotsEnabled ? this.ledger.read() : [],
     });
+  }
+}
+
+/**
+ * Retention deleted a snapshot of a closed episode: its manifest (if it sits beside it) must stop
+ * listing the file, or the CLI and the uploader would look for it. A manifest that cannot be read
+ * or rewritten is left as it was: the file is gone either way.
+ */
+function forgetInManifest(deleted: string): void {
+  const manifestPath = path.join(path.dirname(deleted), 'manifest.json');
+  try {
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as EpisodeManifest;
+    if (!Array.isArray(manifest.files) || !manifest.files.some((f) => f.path === deleted)) return;
+    manifest.files = manifest.files.filter((f) => f.path !== deleted);
+    manifest.deleted = [...(manifest.deleted ?? []), { path: deleted, at: new Date().toISOString(), why: 'disk budget retention' }];
+    manifest.updatedAt = new Date().toISOString();
+    writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  } catch {
+    /* no manifest here (on-demand snapshot) or unreadable */
   }
 }
