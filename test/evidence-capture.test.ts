@@ -125,6 +125,10 @@ describe('leak verdict → evidence', () => {
     expect(written).toMatchObject({ bytes: fs.statSync(written?.path as string).size });
     expect(written?.pauseMs).toBeTypeOf('number');
     expect(written?.durationMs).toBeTypeOf('number');
+    // The node count logged is the file's own, and calibrates the next estimate.
+    const header = fs.readFileSync(written?.path as string, 'latin1').slice(0, 4096);
+    expect(written?.nodes).toBe(Number(/"node_count":(\d+)/.exec(header)?.[1]));
+    expect(written?.heapBytesPerNode as number).toBeLessThanOrEqual(40);
     const counts = constructorCounts(written?.path as string);
     expect(counts.get('LeakyThing') ?? 0).toBeGreaterThan(10_000);
   });

@@ -8,7 +8,7 @@ import { formatBytes, parseBytes } from '../src/config/bytes';
 import { readConfig } from '../src/config/env';
 import type { LeakVerdict } from '../src/detect/verdict';
 import { buildSeries } from '../src/evidence/series-file';
-import { EXTRA_RSS_PER_NODE, FILE_BYTES_PER_NODE, HEAP_BYTES_PER_NODE, estimateSnapshot } from '../src/evidence/snapshot-cost';
+import { EXTRA_RSS_PER_NODE, FILE_BYTES_PER_NODE, HEAP_BYTES_PER_NODE, calibratedBytesPerNode, estimateSnapshot } from '../src/evidence/snapshot-cost';
 import { DISK_RESERVE_BYTES, decideSnapshot, type GateFacts } from '../src/evidence/snapshot-gate';
 
 const MiB = 2 ** 20;
@@ -41,6 +41,16 @@ describe('estimateSnapshot', () => {
     expect(e.fileBytes).toBe(e.nodes * FILE_BYTES_PER_NODE);
     // A 100 MiB heap needs over a GiB of extra RSS: why the gate exists.
     expect(e.extraRssBytes).toBeGreaterThan(GiB);
+  });
+});
+
+describe('calibratedBytesPerNode', () => {
+  it('lowers the constant to what a real snapshot showed, never raises it', () => {
+    expect(calibratedBytesPerNode(40, 24e6, 1e6)).toBe(24); // a heap of small objects: count more nodes next time
+    expect(calibratedBytesPerNode(40, 90e6, 1e6)).toBe(40); // garbage inflated heap used: keep the constant
+    expect(calibratedBytesPerNode(40, 24e6, 0)).toBe(40);
+    expect(estimateSnapshot(24e6, 24).nodes).toBe(1e6);
+    expect(estimateSnapshot(24e6, 400).nodes).toBe(estimateSnapshot(24e6).nodes);
   });
 });
 

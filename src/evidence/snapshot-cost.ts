@@ -34,12 +34,28 @@ export interface SnapshotEstimate {
   pauseMs: number;
 }
 
-export function estimateSnapshot(heapUsedBytes: number): SnapshotEstimate {
-  const nodes = Math.ceil(Math.max(0, heapUsedBytes) / HEAP_BYTES_PER_NODE);
+/**
+ * `heapBytesPerNode` may be lowered by what this process's own earlier snapshots showed
+ * (see `calibratedBytesPerNode`); it is never raised above the measured constant.
+ */
+export function estimateSnapshot(heapUsedBytes: number, heapBytesPerNode = HEAP_BYTES_PER_NODE): SnapshotEstimate {
+  const perNode = Math.min(HEAP_BYTES_PER_NODE, Math.max(1, heapBytesPerNode));
+  const nodes = Math.ceil(Math.max(0, heapUsedBytes) / perNode);
   return {
     nodes,
     extraRssBytes: nodes * EXTRA_RSS_PER_NODE,
     fileBytes: nodes * FILE_BYTES_PER_NODE,
     pauseMs: Math.round(nodes * PAUSE_MS_PER_NODE),
   };
+}
+
+/**
+ * After a snapshot, the heap's real bytes per node for this process: heap used just before ÷ the
+ * node count in the file. A heap of many small objects (boxed numbers, tiny arrays) has fewer bytes
+ * per node than the bench's, so the next estimate must count more nodes. Only ever lowers the
+ * constant: heap used includes garbage the snapshot's own GC collected, which inflates the ratio.
+ */
+export function calibratedBytesPerNode(current: number, heapUsedBefore: number, nodes: number): number {
+  if (!(nodes > 0) || !(heapUsedBefore > 0)) return current;
+  return Math.min(current, heapUsedBefore / nodes);
 }

@@ -13,6 +13,8 @@ export interface WrittenSnapshot {
   bytes: number;
   /** How long the event loop was blocked: serialization plus fsync and rename. */
   pauseMs: number;
+  /** Node count from the file's header (`snapshot.node_count`), or null if it could not be read. */
+  nodes: number | null;
 }
 
 export function writeHeapSnapshotFile(finalPath: string): WrittenSnapshot {
@@ -23,8 +25,9 @@ export function writeHeapSnapshotFile(finalPath: string): WrittenSnapshot {
     // which the completeness check below also catches.
     v8.writeHeapSnapshot(tmp);
     const bytes = completeSize(tmp);
+    const nodes = headerNodeCount(tmp);
     commitTempFile(tmp, finalPath);
-    return { path: finalPath, bytes, pauseMs: Number(process.hrtime.bigint() - t0) / 1e6 };
+    return { path: finalPath, bytes, pauseMs: Number(process.hrtime.bigint() - t0) / 1e6, nodes };
   } catch (err) {
     removeQuietly(tmp);
     throw err;
@@ -42,6 +45,19 @@ function completeSize(file: string): number {
       throw new Error(`the snapshot file is incomplete (${size} bytes, no closing brace)`);
     }
     return size;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** `"node_count":N` sits in the first few hundred bytes, right after the meta block. */
+function headerNodeCount(file: string): number | null {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(8192);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const match = /"node_count":(\d+)/.exec(head.toString('latin1', 0, n));
+    return match ? Number(match[1]) : null;
   } finally {
     fs.closeSync(fd);
   }

@@ -13,7 +13,7 @@ import { readContainerMemory, type ContainerMemory } from '../process/container'
 import { readProcessMemory } from '../process/memory';
 import type { EpisodeManifest } from './manifest-types';
 import { ensurePrivateDir, removeQuietly, writeFileAtomic } from './private-files';
-import { estimateSnapshot } from './snapshot-cost';
+import { HEAP_BYTES_PER_NODE, calibratedBytesPerNode, estimateSnapshot } from './snapshot-cost';
 import { decideSnapshot, type GateDecision } from './snapshot-gate';
 import { SnapshotLedger } from './snapshot-ledger';
 import { writeHeapSnapshotFile } from './snapshot-writer';
@@ -46,6 +46,8 @@ export interface SnapshotterOptions {
 export class Snapshotter {
   private taken = 0;
   private readonly ledger: SnapshotLedger;
+  /** Heap bytes per snapshot node for the estimate: the measured constant, lowered by this process's own snapshots. */
+  private bytesPerNode = HEAP_BYTES_PER_NODE;
 
   constructor(private readonly opts: SnapshotterOptions) {
     this.ledger = new SnapshotLedger(opts.dir);
@@ -84,8 +86,10 @@ export class Snapshotter {
       this.opts.logger.log('snapshot.deleted', { path: old, why: 'disk budget retention (oldest first)' });
     }
     try {
+      const heapUsedBefore = process.memoryUsage().heapUsed;
       const written = writeHeapSnapshotFile(req.path);
       this.taken += 1;
+      if (written.nodes !== null) this.bytesPerNode = calibratedBytesPerNode(this.bytesPerNode, heapUsedBefore, written.nodes);
       try {
         this.ledger.record(Date.now());
       } catch (err) {
@@ -98,8 +102,10 @@ export class Snapshotter {
         bytes: written.bytes,
         durationMs,
         pauseMs: Math.round(written.pauseMs),
+        nodes: written.nodes,
         estimatedNodes: decision.figures.estimatedNodes,
         estimatedFileBytes: decision.figures.estimatedFileBytes,
+        heapBytesPerNode: +this.bytesPerNode.toFixed(1),
       });
       return { written: true, path: written.path, bytes: written.bytes, pauseMs: written.pauseMs, durationMs };
     } catch (err) {
@@ -120,7 +126,7 @@ export class Snapshotter {
     return decideSnapshot({
       snapshotsEnabled: this.opts.snapshotsEnabled,
       now: Date.now(),
-      estimate: estimateSnapshot(mem.heapUsed),
+      estimate: estimateSnapshot(mem.heapUsed, this.bytesPerNode),
       heapUsed: mem.heapUsed,
       heapLimit: mem.heapLimit,
       container: container ? { limit: container.limit, usage: container.usage } : undefined,
