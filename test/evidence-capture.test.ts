@@ -227,6 +227,25 @@ describe('the gate refuses by configuration', () => {
   });
 });
 
+describe('a verdict without a suspect state first', () => {
+  it('starts the profiler at the alert and writes its first profile once old-space grew further', async () => {
+    const dir = path.join(tmp, 'late-profile');
+    const run = await runChild({
+      env: {
+        LEAK_AGENT_DIR: dir, LEAK_AGENT_SNAPSHOTS: 'off', LEAK_AGENT_PROFILE_INTERVAL: '16KiB', LEAK_AGENT_SNAPSHOT_PAIR: '+20%',
+        CHILD_NO_SUSPECT: '1', CHILD_HEAP_MB: '8', CHILD_PAIR_MB: '6',
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.events('profile.started')).toMatchObject([{ why: 'leak verdict' }]);
+    const [leak] = run.events('leak.detected');
+    expect((leak?.evidence as string[]).filter((p) => /allocations/.test(p))).toEqual([]);
+    const [written] = run.events('profile.written');
+    expect(path.basename(written?.path as string)).toBe('allocations-1.heapprofile');
+    expect(written?.samples as number).toBeGreaterThan(20);
+  });
+});
+
 describe('disk budget retention', () => {
   it('deletes the oldest snapshots to stay in budget, and drops them from the closed episode\'s manifest', async () => {
     const dir = path.join(tmp, 'retention');

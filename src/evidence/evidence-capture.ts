@@ -5,8 +5,10 @@
  *   suspect / agent start   start the sampling heap profiler (LEAK_AGENT_PROFILE)
  *   leak verdict            allocations-1.heapprofile + .pb.gz, heap-1.heapsnapshot (gated),
  *                           series.json, manifest.json in episodes/<episodeId>/
- *   ticks                   heap-2.heapsnapshot (+ allocations-2.*) once old-space grew by
- *                           LEAK_AGENT_SNAPSHOT_PAIR since the first; retries a refused first one
+ *   ticks                   heap-2.heapsnapshot once old-space grew by LEAK_AGENT_SNAPSHOT_PAIR
+ *                           since heap-1, allocations-2.* once it grew that much since the alert;
+ *                           retries a first snapshot the gate refused; writes the first profile
+ *                           late when the profiler only started at the alert
  *   on demand / signal      on-demand/heap-<time>.heapsnapshot (gated)
  *
  * Captures run one at a time. Nothing here throws into the caller: failures are logged.
@@ -43,13 +45,21 @@ export interface SnapshotOutcomeLike {
 export const RETRY_EVERY_MS = 30_000;
 /** At most this many episodes are tracked for their pair; older ones are dropped (bounded memory). */
 const MAX_OPEN_EPISODES = 8;
+/**
+ * When the profiler only started at the alert (no `suspect` state came first), its first profile is
+ * written once it has sampled this long, or sooner if old-space grew by the pair threshold.
+ */
+export const LATE_PROFILE_AFTER_MS = 60_000;
 
 interface OpenEpisode {
   episode: Episode;
-  /** Snapshots written for this episode (0, 1 or 2). */
+  openedAt: number;
+  /** Snapshots and profiles written for this episode (0, 1 or 2 each). */
   snapshots: number;
-  /** Old-space after a full GC when the first snapshot was written. */
-  baseOldSpace: number | undefined;
+  profiles: number;
+  /** Old-space after the latest full GC at the alert, and when the first snapshot was written. */
+  leakOldSpace: number | undefined;
+  snapshotOldSpace: number | undefined;
   lastAttempt: number;
   lastSkipCheck: string;
 }
@@ -107,8 +117,10 @@ export class EvidenceCapture {
         this.error('episode', err);
         return [];
       }
-      await this.writeProfile(episode, 1);
-      const state: OpenEpisode = { episode, snapshots: 0, baseOldSpace: undefined, lastAttempt: 0, lastSkipCheck: '' };
+      const state: OpenEpisode = {
+        episode, openedAt: Date.now(), snapshots: 0, profiles: 0, leakOldSpace: oldSpace, snapshotOldSpace: undefined, lastAttempt: 0, lastSkipCheck: '',
+      };
+      await this.writeProfile(state);
       await this.trySnapshot(state, oldSpace, true);
       try {
         await episode.writeFile('series', 'series.json', JSON.stringify(buildSeries(verdict, history.samples, history.alerts)) + '\n');
@@ -134,15 +146,19 @@ export class EvidenceCapture {
    * pair once old-space grew enough since the first, and retries a first snapshot the gate refused.
    */
   onTick(oldSpace: number | undefined): void {
-    if (this.open.size === 0 || this.busy || !this.opts.config.snapshots) return;
+    if (this.open.size === 0 || this.busy) return;
     const now = Date.now();
     for (const state of this.open.values()) {
-      if (state.snapshots >= 2 || now - state.lastAttempt < RETRY_EVERY_MS) continue;
-      if (state.snapshots === 1 && !this.grewEnough(state, oldSpace)) continue;
+      const profileDue = this.profiler !== undefined && this.profiler.running && (
+        state.profiles === 0
+          ? now - state.openedAt >= LATE_PROFILE_AFTER_MS || this.grewEnough(state.leakOldSpace, oldSpace)
+          : state.profiles === 1 && this.grewEnough(state.leakOldSpace, oldSpace));
+      const snapshotDue = this.opts.config.snapshots && now - state.lastAttempt >= RETRY_EVERY_MS && (
+        state.snapshots === 0 || (state.snapshots === 1 && this.grewEnough(state.snapshotOldSpace, oldSpace)));
+      if (!profileDue && !snapshotDue) continue;
       void this.serially(async () => {
-        const second = state.snapshots === 1;
-        if (second) await this.writeProfile(state.episode, 2);
-        await this.trySnapshot(state, oldSpace, false);
+        if (profileDue) await this.writeProfile(state);
+        if (snapshotDue) await this.trySnapshot(state, oldSpace, false);
         try {
           state.episode.writeManifest();
         } catch (err) {
@@ -191,11 +207,12 @@ export class EvidenceCapture {
     return paths;
   }
 
-  private grewEnough(state: OpenEpisode, oldSpace: number | undefined): boolean {
+  /** Has old-space grown by LEAK_AGENT_SNAPSHOT_PAIR since `base`? */
+  private grewEnough(base: number | undefined, oldSpace: number | undefined): boolean {
     const pair = this.opts.config.evidence.pairGrowth;
-    if (!pair || oldSpace === undefined || state.baseOldSpace === undefined) return false;
-    const grown = oldSpace - state.baseOldSpace;
-    return pair.kind === 'bytes' ? grown >= pair.value : grown >= (state.baseOldSpace * pair.value) / 100;
+    if (!pair || oldSpace === undefined || base === undefined) return false;
+    const grown = oldSpace - base;
+    return pair.kind === 'bytes' ? grown >= pair.value : grown >= (base * pair.value) / 100;
   }
 
   private async trySnapshot(state: OpenEpisode, oldSpace: number | undefined, first: boolean): Promise<void> {
@@ -211,7 +228,7 @@ export class EvidenceCapture {
     if (result.written) {
       state.snapshots = n;
       state.lastSkipCheck = '';
-      if (n === 1) state.baseOldSpace = oldSpace;
+      if (n === 1) state.snapshotOldSpace = oldSpace;
       try {
         await state.episode.addFile('heapsnapshot', result.path);
       } catch (err) {
@@ -226,21 +243,25 @@ export class EvidenceCapture {
     }
   }
 
-  private async writeProfile(episode: Episode, n: number): Promise<void> {
+  /** Writes allocations-<n>.heapprofile and .pb.gz for the episode's next profile. */
+  private async writeProfile(state: OpenEpisode): Promise<void> {
     if (!this.profiler) return;
     try {
       if (!this.profiler.running) {
-        // Not running yet (the detector went straight to a verdict): start now; the pair's profile will cover the growth.
+        // Not running yet (the detector went straight to a verdict): start now; a later tick writes
+        // the profile once it has covered some growth (LATE_PROFILE_AFTER_MS or the pair threshold).
         await this.profiler.start('leak verdict');
         return;
       }
       const t0 = Date.now();
       const captured = await this.profiler.capture();
       if (!captured) return;
-      const json = await episode.writeFile('heapprofile', `allocations-${n}.heapprofile`, captured.heapprofile);
-      const pprof = await episode.writeFile('pprof', `allocations-${n}.pb.gz`, captured.pprof);
+      const n = state.profiles + 1;
+      const json = await state.episode.writeFile('heapprofile', `allocations-${n}.heapprofile`, captured.heapprofile);
+      const pprof = await state.episode.writeFile('pprof', `allocations-${n}.pb.gz`, captured.pprof);
+      state.profiles = n;
       this.opts.logger.log('profile.written', {
-        episodeId: episode.id,
+        episodeId: state.episode.id,
         path: json.path,
         bytes: json.bytes,
         pprofPath: pprof.path,
