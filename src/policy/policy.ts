@@ -63,7 +63,7 @@ export class Policy {
     for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
     this.history.addRecords(tick.records, tick.memory.rss);
     for (const verdict of this.detect(tick)) this.onVerdict(verdict);
-    // Second snapshot of a pair once old-space grew further (and retries of a refused first one).
+    // Open episodes: the pair's second snapshot and profile once old-space grew further, retries of a refused first snapshot.
     this.evidence.onTick(this.history.latestOldSpace());
   }
 
@@ -98,13 +98,18 @@ export class Policy {
 
   /** Evidence first, so that the alert line and the listeners get the files it produced. */
   private async reportLeak(verdict: LeakVerdict): Promise<void> {
-    const evidence = await this.evidence.captureLeak(
-      verdict,
-      { samples: this.history.recent(verdict.detectedAt - verdict.windowMs), alerts: this.history.alerts() },
-      this.history.latestOldSpace(),
-    );
-    this.ctx.logger.log('leak.detected', { ...verdict, evidence });
-    this.ctx.events.emit('leak', { ...verdict, evidence });
+    // Runs detached from the tick: a rejection here would be an unhandled rejection in the host.
+    try {
+      const evidence = await this.evidence.captureLeak(
+        verdict,
+        { samples: this.history.recent(verdict.detectedAt - verdict.windowMs), alerts: this.history.alerts() },
+        this.history.latestOldSpace(),
+      );
+      this.ctx.logger.log('leak.detected', { ...verdict, evidence });
+      this.ctx.events.emit('leak', { ...verdict, evidence });
+    } catch (err) {
+      this.ctx.logger.log('agent.error', { where: 'leak.report', message: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** On demand (API or LEAK_AGENT_SIGNAL): through the same gate as every snapshot. */
