@@ -52,8 +52,9 @@ describe('leaking service → leak.detected with evidence', () => {
 
   it.skipIf(!detectorPresent)('wrote the sampling heap profile as .heapprofile and pprof', () => {
     const evidence = run.events('leak.detected')[0]?.evidence as string[];
-    expect(run.events('profile.started').length).toBe(1);
-    expect(evidence.some((p) => p.endsWith('.heapprofile'))).toBe(true);
+    const hint = 'the profiler must start before the alert: is the detector\'s `suspect` state passed to Policy.onSeriesState()?';
+    expect(run.events('profile.started').map((l) => l.why), hint).not.toContain('leak verdict');
+    expect(evidence.some((p) => p.endsWith('.heapprofile')), hint).toBe(true);
     expect(evidence.some((p) => p.endsWith('.pb.gz'))).toBe(true);
   });
 
