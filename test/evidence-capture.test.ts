@@ -285,6 +285,25 @@ describe('disk budget retention', () => {
   });
 });
 
+describe('worker threads', () => {
+  it('an agent loaded in a worker takes a gated snapshot of its own isolate, named apart from the main thread\'s', async () => {
+    const script = path.join(tmp, 'worker.js');
+    fs.writeFileSync(script, `const { Worker } = require('node:worker_threads');
+const w = new Worker(\`const a = require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))});
+  a.snapshot('from a worker').then((o) => { console.log(JSON.stringify({ step: 'worker', outcome: o })); a.stop(); });\`, { eval: true });
+w.on('exit', (code) => console.log(JSON.stringify({ step: 'exit', code })));\n`);
+    const dir = path.join(tmp, 'worker');
+    const run = await runChild({ script, env: { LEAK_AGENT_DIR: dir, LEAK_AGENT_SIGNAL: 'SIGUSR2' } });
+    expect(run.code).toBe(0);
+    expect(run.step('exit')?.code).toBe(0);
+    const outcome = run.step('worker')?.outcome as { written: boolean; path: string };
+    expect(outcome.written).toBe(true);
+    expect(path.basename(outcome.path)).toMatch(/^heap-.*-\d+-1\.heapsnapshot$/);
+    // Signals reach the main thread only: a worker's agent does not listen.
+    expect(run.events('signal.listening')).toEqual([]);
+  });
+});
+
 describe('snapshot signal', () => {
   it('LEAK_AGENT_SIGNAL=SIGUSR2 takes a gated snapshot when the signal arrives', async () => {
     const dir = path.join(tmp, 'signal');

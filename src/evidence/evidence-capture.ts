@@ -14,6 +14,7 @@
  * Captures run one at a time. Nothing here throws into the caller: failures are logged.
  */
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { AgentConfig } from '../config/env';
 import type { LeakVerdict, MemorySeries, SeriesState } from '../detect/verdict';
 import type { AgentLogger } from '../log/logger';
@@ -177,7 +178,9 @@ export class EvidenceCapture {
   snapshot(reason: string): Promise<SnapshotOutcomeLike> {
     return this.serially(async () => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const file = path.join(this.opts.config.dir, 'on-demand', `heap-${stamp}-${process.pid}.heapsnapshot`);
+      // Agents in worker threads share the directory: the thread id keeps their names apart.
+      const who = threadId === 0 ? `${process.pid}` : `${process.pid}-${threadId}`;
+      const file = path.join(this.opts.config.dir, 'on-demand', `heap-${stamp}-${who}.heapsnapshot`);
       const result = this.snapshotter.take({ reason: `on demand: ${reason}`, path: file, keep: this.openSnapshots() });
       return result.written ? { written: true, path: result.path } : { written: false, reason: result.reason };
     }, { written: false, reason: 'the snapshot could not be taken (see agent.error)' });

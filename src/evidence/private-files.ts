@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** Creates `dir` (and missing parents) with mode 0700 and tightens an existing one we own to 0700. */
 export function ensurePrivateDir(dir: string): void {
@@ -27,9 +28,11 @@ export function ensurePrivateDir(dir: string): void {
   if ((st.mode & 0o077) !== 0 && typeof process.getuid === 'function' && st.uid === process.getuid()) fs.chmodSync(dir, 0o700);
 }
 
-/** A temporary name beside the final one: same directory (so rename is atomic), hidden, unique. */
+let tempCounter = 0;
+/** A temporary name beside the final one: same directory (so rename is atomic), hidden, unique per process, thread and call. */
 export function tempNameFor(finalPath: string): string {
-  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${Date.now()}.tmp`);
+  tempCounter += 1;
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${threadId}.${Date.now()}.${tempCounter}.tmp`);
 }
 
 export function fsyncPath(file: string): void {
