@@ -26,7 +26,7 @@ describe('leaking service → leak.detected with evidence', () => {
     run = await runChild({
       script: path.join(ROOT, 'test', 'fixtures', 'leaking-app.js'),
       env: {
-        NODE_OPTIONS: `-r ${path.join(ROOT, 'dist', 'index.js')}`,
+        NODE_OPTIONS: `-r ${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))}`,
         LEAK_AGENT_DIR: path.join(tmp, 'evidence'),
         LEAK_AGENT_WINDOW: '60s',
         LEAK_AGENT_PROFILE_INTERVAL: '32KiB',
