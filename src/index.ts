@@ -9,6 +9,8 @@ import type { SnapshotOutcome } from './policy/policy';
 
 export type { SnapshotOutcome } from './policy/policy';
 export type { GcRecord, GcKind, SpaceUsage } from './sampler/types';
+export type { HeapProfilerBackend, SamplingHeapProfile } from './evidence/heap-profile-types';
+export type { EpisodeManifest, EpisodeSeries, EvidenceFile } from './evidence/manifest-types';
 
 export type AgentEvent = 'leak' | 'spike' | 'episode-end';
 export type Listener = (payload: Record<string, unknown>) => void;

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatDuration, parseDuration } from './duration';
 import { readTelemetryConfig, type TelemetryConfig } from './telemetry-env';
+import { readEvidenceConfig, type EvidenceConfig } from './evidence-env';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -29,6 +30,8 @@ export interface AgentConfig {
   readonly drainIntervalMs: number;
   /** OpenTelemetry / Prometheus export settings (OTEL_* and LEAK_AGENT_PROMETHEUS); see telemetry-env.ts. */
   readonly telemetry: TelemetryConfig;
+  /** Evidence capture (profile, snapshot gate, pairs, signal): see evidence-env.ts. */
+  readonly evidence: EvidenceConfig;
 }
 
 export interface ConfigProblem {
@@ -109,6 +112,8 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
 
   // telemetry: standard OTEL_* variables and LEAK_AGENT_PROMETHEUS, validated in their own module.
   const telemetry = readTelemetryConfig(env, problem);
+  // --- evidence capture (issue 4): its variables live in evidence-env.ts ---
+  const evidence = readEvidenceConfig(env, problem);
 
   const config: AgentConfig = Object.freeze({
     enabled,
@@ -120,6 +125,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     native,
     drainIntervalMs: 1_000,
     telemetry,
+    evidence,
   });
   return { config, problems };
 }

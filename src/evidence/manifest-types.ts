@@ -27,6 +27,8 @@ export interface EpisodeManifest {
   container: { limit: number | null; usage: number; cgroup: 1 | 2; oomKills: number | null } | null;
   verdict: Verdict;
   files: EvidenceFile[];
+  /** Files the agent itself removed later (disk budget retention), so a reader knows why they are missing. */
+  deleted?: { path: string; at: string; why: string }[];
 }
 
 /**

@@ -10,18 +10,23 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { AgentConfig } from '../config/env';
-import type { Verdict } from '../detect/verdict';
+import type { LeakVerdict, MemorySeries, SeriesState, Verdict } from '../detect/verdict';
+import { EvidenceCapture } from '../evidence/evidence-capture';
+import type { HeapProfilerBackend } from '../evidence/heap-profile-types';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { Telemetry } from '../telemetry/telemetry';
+import { RecentHistory } from './recent-history';
 
 export interface PolicyContext {
   readonly config: AgentConfig;
   readonly logger: AgentLogger;
   /** Where alerts go to the application's listeners (`leak`, `spike`, `episode-end`). */
   readonly events: EventEmitter;
+  /** A sampling heap profiler to use instead of the in-process inspector (e.g. the native binding). */
+  readonly profilerBackend?: HeapProfilerBackend;
 }
 
 export interface Tick {
@@ -40,14 +45,24 @@ export class Policy {
   private lastTick: Tick | undefined;
   private fullGcs = 0;
   private gcs = 0;
-  private readonly ctx: PolicyContext;
-  // telemetry: metrics and alert records (src/telemetry); receives every tick and every verdict.
+  /** Recent post-full-GC samples and alert marks, for the episode's series.json (bounded). */
+  readonly history = new RecentHistory();
+  private readonly evidence: EvidenceCapture;
+  /** Metrics and alert records (src/telemetry); receives every tick and every verdict. */
   private readonly telemetry: Telemetry;
+  private readonly ctx: PolicyContext;
 
   constructor(ctx: PolicyContext) {
     this.telemetry = new Telemetry(ctx.config.telemetry, { logger: ctx.logger, status: () => this.status() });
     // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
     this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
+    ctx = this.ctx;
+    this.evidence = new EvidenceCapture({
+      config: ctx.config,
+      logger: ctx.logger,
+      ...(ctx.profilerBackend ? { profilerBackend: ctx.profilerBackend } : {}),
+    });
+    this.evidence.start();
   }
 
   onTick(tick: Tick): void {
@@ -55,7 +70,15 @@ export class Policy {
     this.telemetry.onTick(tick);
     this.gcs += tick.records.length;
     for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
+    this.history.addRecords(tick.records, tick.memory.rss);
     for (const verdict of this.detect(tick)) this.onVerdict(verdict);
+    // Open episodes: the pair's second snapshot and profile once old-space grew further, retries of a refused first snapshot.
+    this.evidence.onTick(this.history.latestOldSpace());
+  }
+
+  /** The detector's state of one series on each evaluation: the first `suspect` starts the sampling heap profiler. */
+  onSeriesState(memory: MemorySeries, state: SeriesState): void {
+    this.evidence.onSeriesState(memory, state);
   }
 
   /** Detection stage: records and readings in, verdicts out. */
@@ -63,27 +86,47 @@ export class Policy {
     return [];
   }
 
-  private onVerdict(verdict: Verdict): void {
-    // telemetry: pass the episode's evidence files (EvidenceRef[]: path, uri) once capture runs here.
-    this.telemetry.onVerdict(verdict);
+  /** Public so that a test entry can feed a synthetic verdict through the real capture path. */
+  onVerdict(verdict: Verdict): void {
     switch (verdict.kind) {
       case 'leak':
-        this.ctx.logger.log('leak.detected', { ...verdict });
-        this.ctx.events.emit('leak', { ...verdict });
+        this.history.addAlert({ t: verdict.detectedAt, kind: 'leak', episodeId: verdict.episodeId });
+        void this.reportLeak(verdict);
         break;
       case 'spike':
+        this.telemetry.onVerdict(verdict);
         this.ctx.logger.log('memory.spike', { ...verdict });
         this.ctx.events.emit('spike', { ...verdict });
         break;
       case 'episode-end':
+        this.telemetry.onVerdict(verdict);
+        this.evidence.onEpisodeEnd(verdict.episodeId);
         this.ctx.logger.log('episode.ended', { ...verdict });
         this.ctx.events.emit('episode-end', { ...verdict });
         break;
     }
   }
 
+  /** Evidence first, so that the alert line and the listeners get the files it produced. */
+  private async reportLeak(verdict: LeakVerdict): Promise<void> {
+    // Runs detached from the tick: a rejection here would be an unhandled rejection in the host.
+    try {
+      const evidence = await this.evidence.captureLeak(
+        verdict,
+        { samples: this.history.recent(verdict.detectedAt - verdict.windowMs), alerts: this.history.alerts() },
+        this.history.latestOldSpace(),
+      );
+      this.ctx.logger.log('leak.detected', { ...verdict, evidence });
+      this.ctx.events.emit('leak', { ...verdict, evidence });
+      this.telemetry.onVerdict(verdict, evidence.map((path) => ({ path })));
+    } catch (err) {
+      this.ctx.logger.log('agent.error', { where: 'leak.report', message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** On demand (API or LEAK_AGENT_SIGNAL): through the same gate as every snapshot. */
   async snapshot(reason: string): Promise<SnapshotOutcome> {
-    return { written: false, reason: `snapshot capture is not available in this build (requested: ${reason})` };
+    return this.evidence.snapshot(reason);
   }
 
   status(): Record<string, unknown> {
@@ -93,12 +136,13 @@ export class Policy {
       fullGcs: this.fullGcs,
       memory: t?.memory,
       container: t?.container,
+      evidence: this.evidence.status(),
       telemetry: this.telemetry.describe(),
     };
   }
 
-  /** Resolves once telemetry has flushed and shut down its private providers (bounded in time). */
-  stop(): Promise<void> {
-    return this.telemetry.stop();
+  /** Resolves once evidence work has settled and telemetry has flushed its private providers (bounded in time). */
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.evidence.stop(), this.telemetry.stop()]);
   }
 }
