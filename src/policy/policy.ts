@@ -9,12 +9,14 @@
  *   episode-end:   log `episode.ended` ─> emit 'episode-end'
  */
 import type { EventEmitter } from 'node:events';
+import * as path from 'node:path';
 import type { AgentConfig } from '../config/env';
 import type { Verdict } from '../detect/verdict';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
+import { createUploader, type Uploader } from '../upload/create';
 
 export interface PolicyContext {
   readonly config: AgentConfig;
@@ -40,7 +42,13 @@ export class Policy {
   private fullGcs = 0;
   private gcs = 0;
 
-  constructor(private readonly ctx: PolicyContext) {}
+  // --- upload (issue 5): resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset ---
+  private readonly uploader: Uploader | undefined;
+  // --- end upload ---
+
+  constructor(private readonly ctx: PolicyContext) {
+    this.uploader = createUploader(ctx.config, ctx.logger);
+  }
 
   onTick(tick: Tick): void {
     this.lastTick = tick;
@@ -56,10 +64,22 @@ export class Policy {
 
   private onVerdict(verdict: Verdict): void {
     switch (verdict.kind) {
-      case 'leak':
+      case 'leak': {
         this.ctx.logger.log('leak.detected', { ...verdict });
         this.ctx.events.emit('leak', { ...verdict });
+        // Files captured for this episode; the evidence stage (merged separately) provides them.
+        const evidence: string[] = [];
+        // --- upload (issue 5): ship the episode's evidence; with no files listed the uploader takes
+        // those in <dir>/episodes/<id>/manifest.json, and with neither it does nothing. Never rejects.
+        void this.uploader?.enqueue({
+          episodeId: verdict.episodeId,
+          episodeDir: path.join(this.ctx.config.dir, 'episodes', verdict.episodeId),
+          episodeTime: verdict.detectedAt,
+          files: evidence,
+        });
+        // --- end upload ---
         break;
+      }
       case 'spike':
         this.ctx.logger.log('memory.spike', { ...verdict });
         this.ctx.events.emit('spike', { ...verdict });
@@ -82,10 +102,11 @@ export class Policy {
       fullGcs: this.fullGcs,
       memory: t?.memory,
       container: t?.container,
+      upload: this.uploader?.status() ?? null, // upload (issue 5)
     };
   }
 
   stop(): void {
-    /* nothing held yet */
+    this.uploader?.stop(); // upload (issue 5): unfinished entries stay in the spool for the next process
   }
 }
