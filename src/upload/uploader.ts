@@ -70,6 +70,7 @@ export class Uploader {
   private stopped = false;
   private inflight: string | undefined;
   private settledWaiters: (() => void)[] = [];
+  private readonly recording = new Set<Promise<number>>();
   private counters = { done: 0, failed: 0, dropped: 0, bytes: 0, compressedBytes: 0 };
 
   constructor(private readonly deps: UploaderDeps) {
@@ -89,11 +90,16 @@ export class Uploader {
 
   /** Records the artifacts in the spool (durably) and starts shipping them. Never rejects. */
   enqueue(input: EnqueueInput): Promise<number> {
-    return this.guard('enqueue', () => this.record(normalize(input)), 0);
+    const recording = this.guard('enqueue', () => this.record(normalize(input)), 0);
+    this.recording.add(recording);
+    void recording.finally(() => this.recording.delete(recording));
+    return recording;
   }
 
-  /** Resolves once nothing is left in the spool except entries parked by a permanent failure. */
-  whenSettled(): Promise<void> {
+  /** Resolves once every enqueue so far is recorded and nothing is left in the spool except
+   * entries parked by a permanent failure (or immediately after stop()). */
+  async whenSettled(): Promise<void> {
+    await Promise.all([...this.recording]);
     return new Promise((resolve) => {
       this.settledWaiters.push(resolve);
       this.kick();
@@ -245,6 +251,7 @@ export class Uploader {
   }
 
   private settle(): void {
+    if (this.recording.size > 0) return; // an enqueue in progress will kick the pump again
     for (const w of this.settledWaiters.splice(0)) w();
   }
 

@@ -50,7 +50,7 @@ export function createS3Sink(opts: S3SinkOptions): Sink {
       s3 = require('@aws-sdk/client-s3') as ClientS3;
       storage = require('@aws-sdk/lib-storage') as LibStorage;
     } catch (err) {
-      throw new UploadError(`cannot load the AWS SDK (@aws-sdk/client-s3, @aws-sdk/lib-storage): ${(err as Error).message}`, true);
+      throw new UploadError(`cannot load the AWS SDK (@aws-sdk/client-s3, @aws-sdk/lib-storage): ${(err as Error).message.split('\n')[0]}`, true);
     }
     const client = new s3.S3Client({
       region: nonEmpty(opts.env.AWS_REGION) ?? nonEmpty(opts.env.AWS_DEFAULT_REGION) ?? 'us-east-1',
@@ -91,7 +91,7 @@ export function createS3Sink(opts: S3SinkOptions): Sink {
           leavePartsOnError: false,
         });
         const out = await upload.done();
-        return { uri, verified: checkEtag(uri, out.ETag, staged.multipartEtag, out.ServerSideEncryption) };
+        return { uri, verified: checkEtag(uri, out.ETag, staged.multipartEtag, out.ServerSideEncryption, staged.md5) };
       } catch (err) {
         throw classify(err, opts.bucket, endpoint, uri);
       }
@@ -99,10 +99,13 @@ export function createS3Sink(opts: S3SinkOptions): Sink {
   };
 }
 
-function checkEtag(uri: string, etag: string | undefined, expected: string, sse: string | undefined): string {
+/** `wholeMd5`: some S3-compatible stores (s3rver, measured) answer a multipart upload with the MD5
+ * of the whole object instead of S3's md5-of-md5s-N; that proves the bytes just as well. */
+function checkEtag(uri: string, etag: string | undefined, expected: string, sse: string | undefined, wholeMd5?: string): string {
   if (sse !== undefined && sse.startsWith('aws:kms')) return 'content-md5 (SSE-KMS: ETag is not an MD5)';
   const got = etag?.replace(/"/g, '').toLowerCase();
   if (got === undefined) return 'content-md5 (no ETag returned)';
+  if (wholeMd5 !== undefined && got === wholeMd5) return 'multipart, etag=md5 of the whole object';
   if (got !== expected) throw new UploadError(`${uri}: store reported ETag ${got}, expected ${expected}`, false);
   return expected.includes('-') ? 'multipart etag' : 'etag=md5';
 }
