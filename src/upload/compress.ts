@@ -100,6 +100,7 @@ class ChecksumTap extends Transform {
       md5: this.md5.digest('hex'),
       sha256: this.sha256.digest('hex'),
       partSize: this.partSize,
+      partMd5s: this.partDigests.map((d) => d.toString('hex')),
       multipartEtag: multipart ? `${createHash('md5').update(Buffer.concat(this.partDigests)).digest('hex')}-${this.partDigests.length}` : null,
     };
   }

@@ -17,8 +17,10 @@ export interface StagedCopy {
   bytes: number;
   md5: string;
   sha256: string;
-  /** The part size the multipart ETag below was computed for. */
+  /** The part size the multipart figures below were computed for. */
   partSize: number;
+  /** Hex MD5 of each part (sent as Content-MD5 with each UploadPart); one entry when single-part. */
+  partMd5s: string[];
   /** S3's ETag for a multipart upload of this copy: md5(concat(md5(part)))-N; null when single-part. */
   multipartEtag: string | null;
 }
