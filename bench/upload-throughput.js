@@ -52,7 +52,7 @@ async function child() {
   const logger = { log: (event, fields) => lines.push({ event, ...fields }), close() {} };
   const up = new Uploader({ dir, options, logger, identity: { service: 'bench', host: 'bench-host', pid: process.pid } });
   // Load the S3 SDK before the baseline: its code is a one-time cost, not per-upload memory.
-  if (options.target.kind === 's3') { require('@aws-sdk/client-s3'); require('@aws-sdk/lib-storage'); }
+  if (options.target.kind === 's3') require('@aws-sdk/client-s3');
   global.gc?.();
   // Idle control, same process, same run: on a shared machine the event-loop delay includes time
   // the OS gave other processes; this is the floor the upload figures should be read against.

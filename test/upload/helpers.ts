@@ -20,8 +20,18 @@ export async function buildPrivate(): Promise<string> {
   return out;
 }
 
+const tmpDirs: string[] = [];
+
 export function tmpDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `leak-agent-upload-${tag}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `leak-agent-upload-${tag}-`));
+  tmpDirs.push(dir);
+  return dir;
+}
+
+/** Removes the folders (and the private build) this test file made. */
+export function cleanup(build?: string): void {
+  for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  if (build) fs.rmSync(build, { recursive: true, force: true });
 }
 
 export async function freePort(): Promise<number> {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type Behaviour, type Collector } from './collector';
-import { buildPrivate, expectedKey, freePort, hostResult, killHosts, readLog, spoolEntries, startHost, tmpDir, writeEpisode } from './helpers';
+import { buildPrivate, cleanup, expectedKey, freePort, hostResult, killHosts, readLog, spoolEntries, startHost, tmpDir, writeEpisode } from './helpers';
 
 let build: string;
 const collectors: Collector[] = [];
@@ -20,6 +20,7 @@ beforeAll(async () => {
 afterAll(async () => {
   killHosts();
   await Promise.all(collectors.map((c) => c.close()));
+  cleanup(build);
 });
 
 const httpEnv = (dir: string, url: string, extra: Record<string, string> = {}): Record<string, string> => ({

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ROOT, buildPrivate, killHosts, expectedKey, freePort, hostResult, readLog, spoolEntries, startHost, tmpDir, writeEpisode } from './helpers';
+import { ROOT, buildPrivate, cleanup, killHosts, expectedKey, freePort, hostResult, readLog, spoolEntries, startHost, tmpDir, writeEpisode } from './helpers';
 
 let build: string;
 let s3rver: ChildProcess;
@@ -19,6 +19,8 @@ let s3rverLog = '';
 const BUCKET = 'evidence';
 
 beforeAll(async () => {
+  // The test's own S3 client would print the SDK's Node-20 support notice on every run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const port = await freePort();
   endpoint = `http://127.0.0.1:${port}`;
   // Started directly (not through npx) so that its pid is the server's and we stop exactly it.
@@ -39,6 +41,7 @@ afterAll(() => {
   killHosts();
   client?.destroy();
   if (s3rver?.pid) process.kill(s3rver.pid, 'SIGTERM');
+  cleanup(build);
 });
 
 const s3Env = (dir: string, upload: string): Record<string, string> => ({

@@ -5,11 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AgentLogger, LogFields } from '../../src/log/logger';
 import { readUploadOptions } from '../../src/upload/options';
 import { Uploader } from '../../src/upload/uploader';
-import { spoolEntries, tmpDir, writeEpisode, writeFile } from './helpers';
+import { cleanup, spoolEntries, tmpDir, writeEpisode, writeFile } from './helpers';
+
+afterAll(() => cleanup());
 
 function memoryLogger(): AgentLogger & { lines: (LogFields & { event: string })[] } {
   const lines: (LogFields & { event: string })[] = [];
