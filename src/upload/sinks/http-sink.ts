@@ -87,9 +87,11 @@ function put(opts: HttpSinkOptions, req: PutRequest): Promise<PutResult> {
           else finish(new UploadError(`PUT ${display}: ${check.problem}`, false));
           return;
         }
-        const permanent = status >= 400 && status < 500 && !RETRYABLE_4XX.has(status);
+        // Redirects are not followed (a body cannot be replayed blindly to another host): fix the URL.
+        const permanent = (status >= 300 && status < 400) || (status >= 400 && status < 500 && !RETRYABLE_4XX.has(status));
         const snippet = body.replace(/\s+/g, ' ').trim();
-        finish(new UploadError(`PUT ${display}: HTTP ${status}${snippet ? ` (${snippet})` : ''}`, permanent));
+        const hint = status >= 300 && status < 400 ? `; redirects are not followed (Location: ${res.headers.location ?? 'none'})` : '';
+        finish(new UploadError(`PUT ${display}: HTTP ${status}${snippet ? ` (${snippet})` : ''}${hint}`, permanent));
       });
     });
     const file = createReadStream(staged.path, { highWaterMark: 256 * 1024 });
