@@ -33,7 +33,7 @@ export interface EnqueueRequest {
   episodeId?: string | null;
   /** Folder holding the episode's manifest.json; its files' URIs are recorded there. */
   episodeDir?: string | null;
-  /** Epoch ms the episode began; keys group an episode's files under it. Default: manifest createdAt, else now. */
+  /** Epoch ms the episode began, used when there is no manifest; keys group an episode's files under it. */
   episodeTime?: number;
   /** Files to ship; when empty, the files listed in the episode's manifest (those without a URI yet). */
   files?: (string | EvidenceFile)[];
@@ -126,7 +126,10 @@ export class Uploader {
     const episodeDir = req.episodeDir ? path.resolve(req.episodeDir) : null;
     const manifest = episodeDir ? await readManifest(episodeDir) : undefined;
     const episodeId = req.episodeId ?? manifest?.episodeId ?? null;
-    const episodeTime = req.episodeTime ?? (manifest ? Date.parse(manifest.createdAt) : NaN);
+    // The manifest's time wins: it is fixed for the episode, so a second verdict of the same episode
+    // (or a second enqueue) lands in the same folder and is recognised as already spooled.
+    const manifestTime = manifest ? Date.parse(manifest.createdAt) : NaN;
+    const episodeTime = Number.isFinite(manifestTime) ? manifestTime : req.episodeTime ?? NaN;
     const time = Number.isFinite(episodeTime) ? episodeTime : Date.now();
 
     let files: { path: string; kind: EvidenceKind | 'file' }[] = (req.files ?? []).map((f) =>
