@@ -67,6 +67,17 @@ describe('spool', () => {
     up.stop();
   });
 
+  it('a second verdict of the same episode spools nothing twice', async () => {
+    const dir = tmpDir('spool-twice');
+    writeEpisode(dir, 'ep-t', [{ name: 'heap.heapsnapshot', kind: 'heapsnapshot', bytes: 10_000, content: 'text' }]);
+    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: 'gs://not-yet' }).options, logger: memoryLogger(), identity });
+    const episodeDir = path.join(dir, 'episodes', 'ep-t');
+    expect(await up.enqueue({ episodeId: 'ep-t', episodeDir, episodeTime: Date.now(), files: [] })).toBe(2);
+    expect(await up.enqueue({ episodeId: 'ep-t', episodeDir, episodeTime: Date.now() + 5_000, files: [] })).toBe(0);
+    expect(spoolEntries(dir)).toHaveLength(2);
+    up.stop();
+  });
+
   it('a source deleted before upload gives one upload.failed line and leaves nothing behind', async () => {
     const dir = tmpDir('spool-gone');
     const out = tmpDir('spool-gone-out');
