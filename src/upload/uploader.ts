@@ -71,6 +71,7 @@ export class Uploader {
   private inflight: string | undefined;
   private settledWaiters: (() => void)[] = [];
   private readonly recording = new Set<Promise<number>>();
+  private readonly reportedBad = new Set<string>();
   private counters = { done: 0, failed: 0, dropped: 0, bytes: 0, compressedBytes: 0 };
 
   constructor(private readonly deps: UploaderDeps) {
@@ -216,7 +217,11 @@ export class Uploader {
       do {
         this.again = false;
         while (!this.stopped) {
-          const entries = await this.spool.list((file, why) => this.deps.logger.log('agent.error', { where: 'upload', message: `ignoring unreadable spool entry ${file}: ${why}` }));
+          const entries = await this.spool.list((file, why) => {
+            if (this.reportedBad.has(file)) return; // once per file, not once per pass
+            this.reportedBad.add(file);
+            this.deps.logger.log('agent.error', { where: 'upload', message: `ignoring unreadable spool entry ${file}: ${why}` });
+          });
           const waiting = entries.filter((e) => !this.parked.has(e.id));
           if (waiting.length === 0 || !this.sink) {
             this.settle();
