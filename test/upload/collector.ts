@@ -11,7 +11,8 @@ export type Behaviour =
   | { kind: 'fail-first'; count: number } // answers 500 to the first `count` requests
   | { kind: 'slow'; chunkDelayMs: number; answerDelayMs: number } // reads slowly, answers late
   | { kind: 'cut-first'; count: number } // closes the connection mid-body on the first `count` requests
-  | { kind: 'stall-first'; afterBytes: number }; // stops reading the first request after some bytes
+  | { kind: 'stall-first'; afterBytes: number } // stops reading the first request after some bytes
+  | { kind: 'forbid' }; // answers 403 to everything (a wrong token)
 
 export interface Collector {
   port: number;
@@ -53,6 +54,10 @@ export async function startCollector(behaviour: Behaviour, port = 0, delayListen
       const body = Buffer.concat(chunks);
       const md5 = createHash('md5').update(body).digest('base64');
       const answer = (): void => {
+        if (behaviour.kind === 'forbid') {
+          res.writeHead(403).end('bad token');
+          return;
+        }
         if (behaviour.kind === 'fail-first' && n <= behaviour.count) {
           res.writeHead(500).end('collector is having a bad day');
           return;

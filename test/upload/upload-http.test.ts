@@ -122,6 +122,22 @@ describe('HTTP PUT sink', () => {
     expect(done.map((d) => path.basename(String(d.source)))).toEqual(['heap.heapsnapshot', 'manifest.json']);
   });
 
+  it('a collector that refuses the credentials: one upload.failed line, no retry storm, artifacts stay spooled', async () => {
+    const c = await startCollector({ kind: 'forbid' });
+    collectors.push(c);
+    const dir = tmpDir('http-403');
+    writeEpisode(dir, 'ep-403', [{ name: 'heap.heapsnapshot', kind: 'heapsnapshot', bytes: 50_000, content: 'text' }]);
+    const run = startHost(build, httpEnv(dir, c.url), { verdicts: ['ep-403'], wait: true });
+    const res = await run.done;
+    expect(res.code, res.stderr).toBe(0);
+    const failed = readLog(path.join(dir, 'agent.log')).filter((l) => l.event === 'upload.failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ willRetry: false, nextAttemptInMs: null });
+    expect(String(failed[0]?.reason)).toMatch(/HTTP 403 \(bad token\)/);
+    expect(c.requests).toBe(1);
+    expect(spoolEntries(dir)).toHaveLength(2);
+  });
+
   it('two processes sharing one spool never upload the same entry twice', async () => {
     const c = await startCollector({ kind: 'slow', chunkDelayMs: 2, answerDelayMs: 150 });
     collectors.push(c);
