@@ -11,6 +11,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import type { StagedCopy } from './spool';
+import { Throttle } from './throttle';
 
 /** Level 1: heap snapshots (JSON) still shrink several fold, at a fraction of level 6's CPU. */
 const GZIP_LEVEL = 1;
@@ -20,14 +21,15 @@ export const RESERVE_BYTES = 64 * 1024 * 1024;
 /** Thrown when the spool's disk has no room for the compressed copy (retry later). */
 export class NoRoomError extends Error {}
 
-export async function stageCompressed(source: string, dest: string, partSize: number, sourceBytes: number): Promise<StagedCopy> {
+export async function stageCompressed(source: string, dest: string, partSize: number, sourceBytes: number, maxBytesPerSec = 0): Promise<StagedCopy> {
   await ensureRoom(dest, sourceBytes);
   const tap = new ChecksumTap(partSize);
   const tmp = `${dest}.tmp`;
   try {
     await pipeline(
       createReadStream(source, { highWaterMark: 256 * 1024 }),
-      createGzip({ level: GZIP_LEVEL, chunkSize: 64 * 1024, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY }),
+      new Throttle(maxBytesPerSec),
+      createGzip({ level: GZIP_LEVEL, chunkSize: 128 * 1024, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY }),
       tap,
       createWriteStream(tmp, { mode: 0o600 }),
     );

@@ -20,6 +20,8 @@ export interface UploadOptions {
   readonly idleTimeoutMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /** Bytes per second read for compression and sent per upload; 0 = no limit (see throttle.ts). */
+  readonly maxBytesPerSec: number;
 }
 
 /** S3 refuses parts under 5 MiB (except the last); lib-storage enforces it too. */
@@ -35,6 +37,7 @@ export const DEFAULT_UPLOAD_OPTIONS: UploadOptions = Object.freeze({
   idleTimeoutMs: 60_000,
   retryBaseMs: 1_000,
   retryMaxMs: 5 * 60_000,
+  maxBytesPerSec: 32 * 1024 * 1024,
 });
 
 const SIZE_UNIT: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
@@ -112,6 +115,15 @@ export function readUploadOptions(env: Env): { options: UploadOptions; upload: s
   let retryMaxMs = duration('LEAK_AGENT_UPLOAD_RETRY_MAX', d.retryMaxMs);
   if (retryMaxMs < retryBaseMs) retryMaxMs = retryBaseMs;
 
+  let maxBytesPerSec = d.maxBytesPerSec;
+  if (set('LEAK_AGENT_UPLOAD_MAX_RATE')) {
+    const raw = (env.LEAK_AGENT_UPLOAD_MAX_RATE as string).trim().toLowerCase();
+    const n = raw === '0' || raw === 'off' || raw === 'unlimited' ? 0 : parseByteSize(raw.replace(/\/s$/, ''));
+    if (n === undefined) {
+      problems.push({ variable: 'LEAK_AGENT_UPLOAD_MAX_RATE', value: String(env.LEAK_AGENT_UPLOAD_MAX_RATE), expected: 'bytes per second such as 32MiB, 100m, or off', using: String(d.maxBytesPerSec) });
+    } else maxBytesPerSec = n;
+  }
+
   const options: UploadOptions = Object.freeze({
     requested: set('LEAK_AGENT_UPLOAD'),
     target: target ? Object.freeze(target) : undefined,
@@ -122,6 +134,7 @@ export function readUploadOptions(env: Env): { options: UploadOptions; upload: s
     idleTimeoutMs: duration('LEAK_AGENT_UPLOAD_TIMEOUT', d.idleTimeoutMs),
     retryBaseMs,
     retryMaxMs,
+    maxBytesPerSec,
   });
   return { options, upload, problems };
 }

@@ -285,10 +285,10 @@ export class Uploader {
           await this.spool.remove(current.id);
           return;
         }
-        current.staged = await stageCompressed(current.source, this.spool.stagedPath(current.id), this.deps.options.partSizeBytes, current.bytes);
+        current.staged = await stageCompressed(current.source, this.spool.stagedPath(current.id), this.deps.options.partSizeBytes, current.bytes, this.deps.options.maxBytesPerSec);
         await this.spool.update(current);
       }
-      const result = await sink.put({ key: current.key, staged: current.staged });
+      const result = await sink.put({ key: current.key, staged: current.staged, maxBytesPerSec: this.deps.options.maxBytesPerSec });
       if (current.episodeDir && current.kind !== 'manifest') {
         await recordUri(current.episodeDir, current.source, result.uri).catch((err: Error) =>
           this.deps.logger.log('agent.error', { where: 'upload', message: `could not record ${result.uri} in ${manifestPath(current.episodeDir as string)}: ${err.message}` }));

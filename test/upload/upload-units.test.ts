@@ -59,6 +59,14 @@ describe('upload options', () => {
     });
     expect(Object.isFrozen(options)).toBe(true);
   });
+  it('reads the rate limit: a size per second, or off', () => {
+    expect(readUploadOptions({}).options.maxBytesPerSec).toBe(32 * 1024 * 1024);
+    expect(readUploadOptions({ LEAK_AGENT_UPLOAD_MAX_RATE: '8MiB/s' }).options.maxBytesPerSec).toBe(8 * 1024 * 1024);
+    expect(readUploadOptions({ LEAK_AGENT_UPLOAD_MAX_RATE: 'off' }).options.maxBytesPerSec).toBe(0);
+    const bad = readUploadOptions({ LEAK_AGENT_UPLOAD_MAX_RATE: 'fast' });
+    expect(bad.problems.map((p) => p.variable)).toEqual(['LEAK_AGENT_UPLOAD_MAX_RATE']);
+    expect(bad.options.maxBytesPerSec).toBe(32 * 1024 * 1024);
+  });
   it('readConfig reports a bad LEAK_AGENT_UPLOAD once, with the reason, and still spools', () => {
     const { config, problems } = readConfig({ LEAK_AGENT_UPLOAD: 'gs://bucket/x' });
     expect(problems).toHaveLength(1);

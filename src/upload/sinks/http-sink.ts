@@ -12,6 +12,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { PutRequest, PutResult, Sink } from './types';
 import { UploadError } from './types';
+import { Throttle } from '../throttle';
 import { unrefHttpAgent, unrefHttpsAgent } from '../unref-agent';
 
 export interface HttpSinkOptions {
@@ -100,7 +101,7 @@ function put(opts: HttpSinkOptions, req: PutRequest): Promise<PutResult> {
       finish(new UploadError(`reading ${staged.path}: ${err.message}`, false));
     });
     // pipe() honours backpressure: at most a couple of chunks are in memory at any time.
-    file.pipe(request);
+    file.pipe(new Throttle(req.maxBytesPerSec)).pipe(request);
   });
 }
 

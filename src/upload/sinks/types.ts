@@ -8,6 +8,8 @@ export interface PutRequest {
   /** Key relative to the sink's prefix. */
   key: string;
   staged: StagedCopy;
+  /** Send at most this many bytes per second (0 = no limit). */
+  maxBytesPerSec: number;
 }
 
 export interface PutResult {
