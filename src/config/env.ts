@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { formatDuration, parseDuration } from './duration';
 import { readTelemetryConfig, type TelemetryConfig } from './telemetry-env';
 import { readEvidenceConfig, type EvidenceConfig } from './evidence-env';
+import { readUploadOptions, type UploadOptions } from '../upload/options';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -23,6 +24,8 @@ export interface AgentConfig {
   readonly snapshots: boolean;
   /** Where evidence goes (`file:///…`, `s3://…`, `https://…`); undefined = keep in `dir`. */
   readonly upload: string | undefined;
+  /** Parsed target, headers, spool bounds and retry settings (issue 5; see src/upload/options.ts). */
+  readonly uploadOptions: UploadOptions;
   readonly log: LogTarget;
   /** `auto` tries the native addon first; `off` forces the JS fallback. */
   readonly native: 'auto' | 'off';
@@ -83,13 +86,11 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     } else windowMs = parsed;
   }
 
-  let upload: string | undefined;
-  const rawUpload = env.LEAK_AGENT_UPLOAD;
-  if (rawUpload !== undefined && rawUpload.trim() !== '') {
-    const text = rawUpload.trim();
-    if (/^(file|s3|https?):\/\/\S+$/i.test(text)) upload = text;
-    else problem('LEAK_AGENT_UPLOAD', 'a URL of the form file:///dir, s3://bucket/prefix or https://host/path', 'no upload (evidence stays in LEAK_AGENT_DIR)');
-  }
+  // --- upload (issue 5): precise validation of LEAK_AGENT_UPLOAD and LEAK_AGENT_UPLOAD_* ---
+  const uploadRead = readUploadOptions(env);
+  problems.push(...uploadRead.problems);
+  const upload = uploadRead.upload;
+  // --- end upload ---
 
   let log: LogTarget = { kind: 'stderr' };
   const rawLog = env.LEAK_AGENT_LOG;
@@ -121,6 +122,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     windowMs,
     snapshots,
     upload,
+    uploadOptions: uploadRead.options,
     log: Object.freeze(log),
     native,
     drainIntervalMs: 1_000,

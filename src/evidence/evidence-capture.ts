@@ -34,6 +34,8 @@ export interface EvidenceCaptureOptions {
   /** A sampling heap profiler other than the in-process inspector (e.g. the native binding). */
   profilerBackend?: HeapProfilerBackend;
   readContainer?: () => ContainerMemory | undefined;
+  /** Told when an open episode gained files after its alert (pair snapshot, later profile), so the policy can ship them. */
+  onEpisodeFiles?: (episodeId: string, episodeDir: string) => void;
 }
 
 export interface SnapshotOutcomeLike {
@@ -162,6 +164,7 @@ export class EvidenceCapture {
         if (snapshotDue) await this.trySnapshot(state, oldSpace, false);
         try {
           state.episode.writeManifest();
+          this.opts.onEpisodeFiles?.(state.episode.id, path.dirname(state.episode.pathFor('manifest.json')));
         } catch (err) {
           this.error('manifest', err);
         }

@@ -9,6 +9,7 @@
  *   episode-end:   log `episode.ended` ─> emit 'episode-end'
  */
 import type { EventEmitter } from 'node:events';
+import * as path from 'node:path';
 import type { AgentConfig } from '../config/env';
 import type { LeakVerdict, MemorySeries, SeriesState, Verdict } from '../detect/verdict';
 import { EvidenceCapture } from '../evidence/evidence-capture';
@@ -19,6 +20,7 @@ import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { Telemetry } from '../telemetry/telemetry';
 import { RecentHistory } from './recent-history';
+import { createUploader, type Uploader } from '../upload/create';
 
 export interface PolicyContext {
   readonly config: AgentConfig;
@@ -52,15 +54,20 @@ export class Policy {
   private readonly telemetry: Telemetry;
   private readonly ctx: PolicyContext;
 
+  /** Ships evidence (src/upload); resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset. */
+  private readonly uploader: Uploader | undefined;
+
   constructor(ctx: PolicyContext) {
     this.telemetry = new Telemetry(ctx.config.telemetry, { logger: ctx.logger, status: () => this.status() });
     // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
     this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
-    ctx = this.ctx;
+    const logger = this.ctx.logger;
+    this.uploader = createUploader(ctx.config, logger);
     this.evidence = new EvidenceCapture({
       config: ctx.config,
-      logger: ctx.logger,
+      logger,
       ...(ctx.profilerBackend ? { profilerBackend: ctx.profilerBackend } : {}),
+      onEpisodeFiles: (episodeId, episodeDir) => this.ship(episodeId, episodeDir, undefined),
     });
     this.evidence.start();
   }
@@ -89,10 +96,11 @@ export class Policy {
   /** Public so that a test entry can feed a synthetic verdict through the real capture path. */
   onVerdict(verdict: Verdict): void {
     switch (verdict.kind) {
-      case 'leak':
+      case 'leak': {
         this.history.addAlert({ t: verdict.detectedAt, kind: 'leak', episodeId: verdict.episodeId });
         void this.reportLeak(verdict);
         break;
+      }
       case 'spike':
         this.telemetry.onVerdict(verdict);
         this.ctx.logger.log('memory.spike', { ...verdict });
@@ -118,10 +126,19 @@ export class Policy {
       );
       this.ctx.logger.log('leak.detected', { ...verdict, evidence });
       this.ctx.events.emit('leak', { ...verdict, evidence });
-      this.telemetry.onVerdict(verdict, evidence.map((path) => ({ path })));
+      this.telemetry.onVerdict(verdict, evidence.map((file) => ({ path: file })));
+      this.ship(verdict.episodeId, path.join(this.ctx.config.dir, 'episodes', verdict.episodeId), verdict.detectedAt);
     } catch (err) {
       this.ctx.logger.log('agent.error', { where: 'leak.report', message: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /**
+   * Ships an episode's evidence: the uploader reads the episode's manifest and spools every file that
+   * has no URI yet, the manifest last. Idempotent; never rejects.
+   */
+  private ship(episodeId: string, episodeDir: string, episodeTime: number | undefined): void {
+    void this.uploader?.enqueue({ episodeId, episodeDir, ...(episodeTime !== undefined ? { episodeTime } : {}), files: [] });
   }
 
   /** On demand (API or LEAK_AGENT_SIGNAL): through the same gate as every snapshot. */
@@ -138,11 +155,16 @@ export class Policy {
       container: t?.container,
       evidence: this.evidence.status(),
       telemetry: this.telemetry.describe(),
+      upload: this.uploader?.status() ?? null,
     };
   }
 
-  /** Resolves once evidence work has settled and telemetry has flushed its private providers (bounded in time). */
+  /**
+   * Resolves once evidence work has settled and telemetry has flushed its private providers (bounded
+   * in time). Unfinished uploads stay in the spool for the next process.
+   */
   async stop(): Promise<void> {
+    this.uploader?.stop();
     await Promise.allSettled([this.evidence.stop(), this.telemetry.stop()]);
   }
 }
