@@ -8,6 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatDuration, parseDuration } from './duration';
+import { isSensitivity, type Sensitivity } from '../detect/thresholds';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -24,6 +25,8 @@ export interface AgentConfig {
   readonly log: LogTarget;
   /** `auto` tries the native addon first; `off` forces the JS fallback. */
   readonly native: 'auto' | 'off';
+  /** Leak detector sensitivity (LEAK_AGENT_SENSITIVITY): `low`, `normal` (default) or `high`. */
+  readonly sensitivity: Sensitivity;
   /** How often the ring buffer / fallback queue is drained, in milliseconds. */
   readonly drainIntervalMs: number;
 }
@@ -104,6 +107,15 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     else problem('LEAK_AGENT_NATIVE', 'auto or off', 'auto');
   }
 
+  // --- leak detector sensitivity (see README "How it decides") ---
+  let sensitivity: Sensitivity = 'normal';
+  const rawSensitivity = env.LEAK_AGENT_SENSITIVITY;
+  if (rawSensitivity !== undefined && rawSensitivity.trim() !== '') {
+    const v = rawSensitivity.trim().toLowerCase();
+    if (isSensitivity(v)) sensitivity = v;
+    else problem('LEAK_AGENT_SENSITIVITY', 'low, normal or high', 'normal');
+  }
+
   const config: AgentConfig = Object.freeze({
     enabled,
     dir,
@@ -112,6 +124,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     upload,
     log: Object.freeze(log),
     native,
+    sensitivity,
     drainIntervalMs: 1_000,
   });
   return { config, problems };

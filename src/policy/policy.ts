@@ -9,8 +9,13 @@
  *   episode-end:   log `episode.ended` ─> emit 'episode-end'
  */
 import type { EventEmitter } from 'node:events';
+import * as os from 'node:os';
 import type { AgentConfig } from '../config/env';
+import { formatDuration } from '../config/duration';
+import { Detector } from '../detect/detector';
+import { oldGenerationAfter, recordTime } from '../detect/series';
 import type { Verdict } from '../detect/verdict';
+import type { EpisodeSeries } from '../evidence/manifest-types';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
@@ -35,12 +40,25 @@ export interface SnapshotOutcome {
   reason?: string;
 }
 
+/** Bounds of the post-GC history kept for the evidence stage's series.json (about 100 KB at most). */
+const SERIES_MAX_SAMPLES = 2000;
+const SERIES_MAX_ALERTS = 64;
+
 export class Policy {
   private lastTick: Tick | undefined;
   private fullGcs = 0;
   private gcs = 0;
+  // --- detection stage state (issue 3) ---
+  private readonly detector: Detector;
+  /** Physical memory: the limit of external/native memory outside a container. Read once. */
+  private readonly hostMemoryBytes: number;
+  private readonly samples: EpisodeSeries['samples'] = [];
+  private readonly alerts: EpisodeSeries['alerts'] = [];
 
-  constructor(private readonly ctx: PolicyContext) {}
+  constructor(private readonly ctx: PolicyContext) {
+    this.detector = new Detector({ windowMs: ctx.config.windowMs, sensitivity: ctx.config.sensitivity });
+    this.hostMemoryBytes = os.totalmem();
+  }
 
   onTick(tick: Tick): void {
     this.lastTick = tick;
@@ -50,16 +68,55 @@ export class Policy {
   }
 
   /** Detection stage: records and readings in, verdicts out. */
-  private detect(_tick: Tick): Verdict[] {
-    return [];
+  private detect(tick: Tick): Verdict[] {
+    this.remember(tick);
+    const verdicts = this.detector.observe({
+      records: tick.records,
+      memory: tick.memory,
+      container: tick.container,
+      hostMemoryBytes: this.hostMemoryBytes,
+    });
+    for (const v of verdicts) {
+      const t = v.kind === 'leak' ? v.detectedAt : v.kind === 'spike' ? v.at : v.endedAt;
+      this.alerts.push({ t, kind: v.kind, episodeId: v.episodeId });
+      if (this.alerts.length > SERIES_MAX_ALERTS) this.alerts.shift();
+    }
+    return verdicts;
+  }
+
+  /** Keeps the recent post-GC history (bounded) for the evidence stage's series.json. */
+  private remember(tick: Tick): void {
+    const m = tick.memory;
+    for (const r of tick.records) {
+      let heapUsed = 0;
+      for (const name in r.after) heapUsed += (r.after[name] as { used: number }).used;
+      this.samples.push({ t: recordTime(r), oldSpace: oldGenerationAfter(r), heapUsed, external: r.external, rss: m.rss, gc: r.kind, pauseMs: r.duration });
+    }
+    if (this.samples.length > SERIES_MAX_SAMPLES) this.samples.splice(0, this.samples.length - SERIES_MAX_SAMPLES);
+  }
+
+  /**
+   * The recent post-GC history, the trend of the latest leak verdict on old_space and the recent
+   * alerts, shaped as series.json wants it (copies; bounded to SERIES_MAX_SAMPLES samples).
+   */
+  recentSeries(memory: 'old_space' | 'external' | 'native' = 'old_space'): EpisodeSeries {
+    return {
+      schema: 'leak-agent/series@1',
+      samples: this.samples.map((s) => ({ ...s })),
+      trend: this.detector.trend(memory),
+      alerts: this.alerts.map((a) => ({ ...a })),
+    };
   }
 
   private onVerdict(verdict: Verdict): void {
     switch (verdict.kind) {
-      case 'leak':
-        this.ctx.logger.log('leak.detected', { ...verdict });
-        this.ctx.events.emit('leak', { ...verdict });
+      case 'leak': {
+        // `evidence` is filled by the evidence stage (paths/URIs of the files it wrote).
+        const payload = { ...verdict, window: formatDuration(verdict.windowMs), evidence: [] as string[] };
+        this.ctx.logger.log('leak.detected', payload);
+        this.ctx.events.emit('leak', { ...payload });
         break;
+      }
       case 'spike':
         this.ctx.logger.log('memory.spike', { ...verdict });
         this.ctx.events.emit('spike', { ...verdict });
@@ -82,6 +139,7 @@ export class Policy {
       fullGcs: this.fullGcs,
       memory: t?.memory,
       container: t?.container,
+      detector: { sensitivity: this.ctx.config.sensitivity, bucketMs: this.detector.bucketMs, series: this.detector.states() },
     };
   }
 

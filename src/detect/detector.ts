@@ -1,0 +1,379 @@
+/**
+ * The leak detector: GC records and process readings in, verdicts out. Pure: no I/O, no timers, no
+ * clock (time comes with the data), no globals; bounded memory (a fixed number of buckets per series).
+ *
+ * Per series (old_space, external, native) and once per bucket (window / 30):
+ *   1. take the per-bucket minima of the last window (decimate.ts);
+ *   2. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
+ *      then judged only on the points after it;
+ *   3. Mann–Kendall with ties and Hamed–Rao (mann-kendall.ts), Theil–Sen slope and interval (theil-sen.ts);
+ *   4. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
+ *   5. plateau guard (deceleration.ts);
+ *   6. old_space only: the growth must show in post-full-GC readings, because between full GCs the
+ *      old generation also fills with promoted garbage that looks exactly like a slow leak;
+ *   7. persistence: the leak condition must hold `persistence` evaluations in a row;
+ *   then one `leak` verdict per episode, and `episode-end` when growth stops.
+ */
+import type { ContainerMemory } from '../process/container';
+import type { ProcessMemory } from '../process/memory';
+import type { GcRecord } from '../sampler/types';
+import { BucketMinima, type Bucket } from './decimate';
+import { deceleration } from './deceleration';
+import { bestStep, isStep, type Step } from './level-shift';
+import { mannKendall } from './mann-kendall';
+import { externalBytes, nativeBytes, oldGenerationAfter, recordTime } from './series';
+import { medianOf, theilSen } from './theil-sen';
+import { thresholdsFor, type Sensitivity, type Thresholds } from './thresholds';
+import { timeToLimit } from './time-to-limit';
+import type { LeakVerdict, LimitSource, MemorySeries, SeriesState, Verdict } from './verdict';
+
+export interface DetectorOptions {
+  windowMs: number;
+  sensitivity: Sensitivity;
+}
+
+export interface DetectorInput {
+  records: readonly GcRecord[];
+  memory: ProcessMemory;
+  container?: ContainerMemory | undefined;
+  /** Physical memory of the host: the limit of external/native memory when there is no container limit. */
+  hostMemoryBytes?: number | undefined;
+}
+
+/** What the detector currently thinks of one series (status() and telemetry). */
+export interface SeriesStatus {
+  memory: MemorySeries;
+  state: SeriesState;
+  /** Why the series is in this state, in words. */
+  reason: string;
+  /** Non-empty buckets in the window, and how many of them contain a full GC. */
+  points: number;
+  fullGcPoints: number;
+  currentBytes: number | null;
+  limitBytes: number | null;
+  limitSource: LimitSource | null;
+  slopeBytesPerSec: number | null;
+  slopeLowerBytesPerSec: number | null;
+  slopeUpperBytesPerSec: number | null;
+  pValue: number | null;
+  /** Growth over one window at the fitted slope, and the minimum effect it is compared with. */
+  growthPerWindowBytes: number | null;
+  minEffectBytes: number | null;
+  /** Consecutive evaluations the leak condition has held. */
+  streak: number;
+  episodeId: string | null;
+  spikeEpisodeId: string | null;
+  evaluatedAt: number | null;
+}
+
+interface LeakEpisode { id: string; startedAt: number; baseline: number }
+interface SpikeEpisode { id: string; at: number; before: number; size: number }
+
+const SERIES: readonly MemorySeries[] = ['old_space', 'external', 'native'];
+
+/** Robust noise scale: 1.4826 × median absolute deviation (= σ for normal noise). */
+function robustScale(residuals: readonly number[]): number {
+  const med = medianOf(residuals);
+  return 1.4826 * medianOf(residuals.map((r) => Math.abs(r - med)));
+}
+
+class SeriesTracker {
+  readonly buckets: BucketMinima;
+  firstSeen: number | undefined;
+  streak = 0;
+  stopStreak = 0;
+  leak: LeakEpisode | undefined;
+  spike: SpikeEpisode | undefined;
+  lastSpikeAt = -Infinity;
+  status: SeriesStatus;
+
+  constructor(readonly memory: MemorySeries, bucketMs: number, maxBuckets: number) {
+    this.buckets = new BucketMinima(bucketMs, maxBuckets);
+    this.status = {
+      memory, state: 'warming-up', reason: 'no data yet', points: 0, fullGcPoints: 0, currentBytes: null, limitBytes: null,
+      limitSource: null, slopeBytesPerSec: null, slopeLowerBytesPerSec: null, slopeUpperBytesPerSec: null, pValue: null,
+      growthPerWindowBytes: null, minEffectBytes: null, streak: 0, episodeId: null, spikeEpisodeId: null, evaluatedAt: null,
+    };
+  }
+
+  add(t: number, value: number, full: boolean): void {
+    if (this.firstSeen === undefined) this.firstSeen = t;
+    this.buckets.add(t, value, full);
+  }
+}
+
+interface Limit { bytes: number; source: LimitSource }
+
+export class Detector {
+  readonly thresholds: Thresholds;
+  readonly bucketMs: number;
+  private readonly windowSec: number;
+  private readonly trackers: Record<MemorySeries, SeriesTracker>;
+  private currentBucket = -Infinity;
+  private episodes = 0;
+  private latest: DetectorInput | undefined;
+  /** The fitted line of the last leak verdict, per series (for the evidence chart). */
+  private readonly trends = new Map<MemorySeries, { t0: number; intercept: number; slopePerMs: number }>();
+
+  constructor(readonly options: DetectorOptions) {
+    this.thresholds = thresholdsFor(options.sensitivity);
+    this.bucketMs = Math.max(1, Math.round(options.windowMs / this.thresholds.bucketsPerWindow));
+    this.windowSec = options.windowMs / 1000;
+    const make = (m: MemorySeries): SeriesTracker => new SeriesTracker(m, this.bucketMs, this.thresholds.historyBuckets);
+    this.trackers = { old_space: make('old_space'), external: make('external'), native: make('native') };
+  }
+
+  /** Feeds one drain's worth of data; returns the verdicts it produced (usually none). */
+  observe(input: DetectorInput): Verdict[] {
+    this.latest = input;
+    for (const r of input.records) {
+      const t = recordTime(r);
+      const full = r.kind === 'mark-sweep-compact';
+      this.trackers.old_space.add(t, oldGenerationAfter(r), full);
+      if (Number.isFinite(r.external)) this.trackers.external.add(t, r.external, full);
+    }
+    const m = input.memory;
+    this.trackers.external.add(m.time, externalBytes(m), false);
+    this.trackers.native.add(m.time, nativeBytes(m), false);
+
+    // Evaluate once per bucket, on the buckets that are complete.
+    const bucket = Math.floor(m.time / this.bucketMs);
+    if (bucket <= this.currentBucket) return [];
+    const first = this.currentBucket === -Infinity;
+    this.currentBucket = bucket;
+    if (first) return [];
+    const verdicts: Verdict[] = [];
+    for (const memory of SERIES) verdicts.push(...this.evaluate(this.trackers[memory], bucket * this.bucketMs));
+    return verdicts;
+  }
+
+  /** Per-series state for status() and telemetry (copies). */
+  states(): Record<MemorySeries, SeriesStatus> {
+    return {
+      old_space: { ...this.trackers.old_space.status },
+      external: { ...this.trackers.external.status },
+      native: { ...this.trackers.native.status },
+    };
+  }
+
+  /** The fitted trend of the latest leak verdict on `memory`, as the evidence chart wants it. */
+  trend(memory: MemorySeries): { t0: number; intercept: number; slopePerMs: number } | null {
+    return this.trends.get(memory) ?? null;
+  }
+
+  private limitFor(memory: MemorySeries, current: number): Limit | undefined {
+    const input = this.latest;
+    if (!input) return undefined;
+    const m = input.memory;
+    const candidates: Limit[] = [];
+    if (memory === 'old_space' && m.heapLimit > 0) candidates.push({ bytes: m.heapLimit, source: 'heap' });
+    // Everything else in the process keeps its share of the container: this series can grow into
+    // the limit minus what the rest of the process uses now.
+    const others = Math.max(0, m.rss - current);
+    const containerLimit = input.container?.limit;
+    if (typeof containerLimit === 'number' && containerLimit > 0) candidates.push({ bytes: containerLimit - others, source: 'container' });
+    else if (memory !== 'old_space' && input.hostMemoryBytes && input.hostMemoryBytes > 0) {
+      candidates.push({ bytes: input.hostMemoryBytes - others, source: 'host' });
+    }
+    let best: Limit | undefined;
+    for (const c of candidates) if (!best || c.bytes < best.bytes) best = c;
+    return best;
+  }
+
+  private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
+    this.episodes += 1;
+    return `${memory}-${kind}-${at.toString(36)}-${this.episodes}`;
+  }
+
+  private evaluate(tr: SeriesTracker, end: number): Verdict[] {
+    const th = this.thresholds;
+    const windowMs = this.options.windowMs;
+    const from = end - windowMs;
+    const pts = tr.buckets.since(from).filter((b) => b.start < end);
+    const st = tr.status;
+    st.evaluatedAt = end;
+    st.points = pts.length;
+    st.fullGcPoints = pts.filter((b) => Number.isFinite(b.fullMin)).length;
+    st.streak = tr.streak;
+    const latest = tr.buckets.latest();
+    st.currentBytes = latest ? latest.last : null;
+    if (tr.firstSeen === undefined || end - tr.firstSeen < windowMs) {
+      this.setState(tr, 'warming-up', `collecting a full window (${Math.round((end - (tr.firstSeen ?? end)) / 1000)} s of ${Math.round(windowMs / 1000)} s)`);
+      return [];
+    }
+    if (pts.length < th.minPoints) {
+      this.setState(tr, 'warming-up', `only ${pts.length} of the ${th.minPoints} buckets needed had a reading in the window`);
+      return [];
+    }
+    const current = (pts[pts.length - 1] as Bucket).min;
+    st.currentBytes = current;
+    const limit = this.limitFor(tr.memory, current);
+    st.limitBytes = limit?.bytes ?? null;
+    st.limitSource = limit?.source ?? null;
+    const times = pts.map((b) => b.t / 1000);
+    const values = pts.map((b) => b.min);
+
+    // Effect floor that does not depend on the fit: absolute and share of a real limit. A host-sized
+    // "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
+    const floor = Math.max(
+      th.minGrowthBytes[tr.memory],
+      limit && limit.source !== 'host' ? th.minGrowthOfLimit * limit.bytes : 0,
+    );
+    const verdicts: Verdict[] = [];
+
+    // ---- step / spike ---------------------------------------------------------------------------
+    const step = bestStep(times, values, 3);
+    let stepHere: Step | undefined;
+    if (isStep(step, th.stepSseRatio)) {
+      const residuals = values.map((v, i) => v - (i < step.index ? step.before : step.after));
+      const stepNoise = robustScale(residuals);
+      if (step.size >= Math.max(floor, 4 * stepNoise)) stepHere = step;
+    }
+    if (stepHere && stepHere.at * 1000 > tr.lastSpikeAt + 2 * this.bucketMs) {
+      if (tr.spike) verdicts.push(this.endSpike(tr, end, 'superseded by a new step'));
+      const at = Math.round(stepHere.at * 1000);
+      tr.spike = { id: this.newEpisodeId(tr.memory, 'spike', at), at, before: stepHere.before, size: stepHere.size };
+      tr.lastSpikeAt = at;
+      verdicts.push({
+        kind: 'spike', memory: tr.memory, episodeId: tr.spike.id, at,
+        sizeBytes: Math.round(stepHere.size), beforeBytes: Math.round(stepHere.before), afterBytes: Math.round(stepHere.after),
+      });
+    } else if (tr.spike) {
+      if (current <= tr.spike.before + tr.spike.size / 2) verdicts.push(this.endSpike(tr, end, 'memory returned to the level before the step'));
+      else if (tr.spike.at < from) verdicts.push(this.endSpike(tr, end, 'the new level held for a full window without growing'));
+    }
+
+    // ---- trend on the points after the step (or the whole window) ---------------------------------
+    const startIdx = stepHere ? stepHere.index : 0;
+    const segT = times.slice(startIdx);
+    const segV = values.slice(startIdx);
+    if (segV.length < Math.ceil(th.minPoints / 2)) {
+      tr.streak = 0;
+      this.setState(tr, 'steady', 'a step was just seen; waiting for points after it');
+      return verdicts;
+    }
+    const rough = theilSen(segT, segV, 0);
+    const detrended = segV.map((v, i) => v - rough.slope * (segT[i] as number));
+    const mk = mannKendall(segV, detrended);
+    const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
+    const noise = robustScale(detrended);
+    const effect = Math.max(floor, th.minGrowthOfNoise * noise);
+    const growth = sen.slope * this.windowSec;
+    const decel = deceleration(segT, segV, th.decelerationRatio);
+    st.slopeBytesPerSec = sen.slope;
+    st.slopeLowerBytesPerSec = sen.lower;
+    st.slopeUpperBytesPerSec = sen.upper;
+    st.pValue = mk.pValue;
+    st.growthPerWindowBytes = growth;
+    st.minEffectBytes = effect;
+
+    // ---- old_space: growth must survive full GCs --------------------------------------------------
+    // Confirmation looks back up to one extra window (or to the step) for the first full GC.
+    let confirmed = true;
+    let fullInfo = false;
+    let fullGrowth = 0;
+    let fullSpanSec = 0;
+    if (tr.memory === 'old_space') {
+      const lookFrom = stepHere ? stepHere.at * 1000 : from - windowMs;
+      const fulls = tr.buckets.since(lookFrom).filter((b) => b.start < end && Number.isFinite(b.fullMin) && b.t >= lookFrom);
+      const a = fulls[0];
+      const b = fulls[fulls.length - 1];
+      if (a && b && fulls.length >= 2) {
+        fullSpanSec = (b.t - a.t) / 1000;
+        fullGrowth = b.fullMin - a.fullMin;
+        // The two full GCs must be far enough apart for a leak to have shown (a quarter window).
+        fullInfo = fullSpanSec >= this.windowSec / 4;
+      }
+      // Half of what the fitted trend predicts must survive full GC, and at least the absolute floor.
+      confirmed = fullInfo && fullGrowth >= Math.max(0.5 * sen.slope * fullSpanSec, th.minGrowthBytes.old_space);
+    }
+
+    const significant = mk.pValue < th.alpha && sen.lower > 0;
+    const bigEnough = growth >= effect;
+    const candidate = significant && bigEnough && !decel.decelerating && confirmed;
+
+    if (tr.leak) {
+      const weak = mk.pValue < 0.1 && growth >= th.stopFraction * effect;
+      const fullStopped = tr.memory === 'old_space' && fullInfo && fullGrowth < th.stopFraction * effect * (fullSpanSec / this.windowSec);
+      const returned = current <= tr.leak.baseline + th.stopFraction * effect;
+      tr.stopStreak = !weak || fullStopped || returned ? tr.stopStreak + 1 : 0;
+      if (tr.stopStreak >= th.persistence) {
+        const reason = returned ? 'memory returned to its level before the leak' : 'growth stopped';
+        verdicts.push({ kind: 'episode-end', memory: tr.memory, episodeId: tr.leak.id, endedAt: end, reason });
+        tr.leak = undefined;
+        tr.stopStreak = 0;
+        tr.streak = 0;
+        this.setState(tr, returned ? 'steady' : 'plateau', reason);
+      } else {
+        this.setState(tr, 'leak', tr.stopStreak > 0 ? `growth weakening (${tr.stopStreak}/${th.persistence})` : 'growth continues');
+      }
+      return verdicts;
+    }
+
+    tr.streak = candidate ? tr.streak + 1 : 0;
+    st.streak = tr.streak;
+    if (candidate && tr.streak >= th.persistence) {
+      const id = this.newEpisodeId(tr.memory, 'leak', end);
+      const first = segV[0] as number;
+      tr.leak = { id, startedAt: end, baseline: first };
+      tr.stopStreak = 0;
+      const ttl = limit ? timeToLimit(current, limit.bytes, sen.slope, sen.lower, sen.upper) : { seconds: null, lowerSeconds: null, upperSeconds: null };
+      const t0 = Math.round((segT[0] as number) * 1000);
+      this.trends.set(tr.memory, { t0, intercept: sen.intercept + sen.slope * (segT[0] as number), slopePerMs: sen.slope / 1000 });
+      const verdict: LeakVerdict = {
+        kind: 'leak',
+        memory: tr.memory,
+        episodeId: id,
+        detectedAt: end,
+        growthBytesPerSec: sen.slope,
+        growthLowerBytesPerSec: sen.lower,
+        growthUpperBytesPerSec: sen.upper,
+        confidence: th.confidence,
+        pValue: mk.pValue,
+        windowMs,
+        points: segV.length,
+        currentBytes: current,
+        limitBytes: limit ? limit.bytes : Number.NaN,
+        limitSource: limit ? limit.source : 'heap',
+        timeToLimitSec: ttl.seconds,
+        timeToLimitLowerSec: ttl.lowerSeconds,
+        timeToLimitUpperSec: ttl.upperSeconds,
+        trend: { t0, intercept: sen.intercept + sen.slope * (segT[0] as number), slopePerMs: sen.slope / 1000 },
+      };
+      verdicts.push(verdict);
+      this.setState(tr, 'leak', 'leak detected');
+      return verdicts;
+    }
+
+    let state: SeriesState = 'steady';
+    let reason = 'no significant growth';
+    if (candidate) {
+      state = 'suspect';
+      reason = `growth persists (${tr.streak}/${th.persistence} evaluations)`;
+    } else if (significant && bigEnough && decel.decelerating) {
+      state = 'plateau';
+      reason = 'grew, then slowed down (filling cache)';
+    } else if (significant && bigEnough && !confirmed) {
+      state = 'suspect';
+      reason = fullInfo ? 'growth between full GCs did not survive them (promoted garbage)' : 'waiting for full GCs to confirm growth';
+    } else if (significant) {
+      reason = 'significant but smaller than the minimum effect';
+    }
+    this.setState(tr, state, reason);
+    return verdicts;
+  }
+
+  private setState(tr: SeriesTracker, state: SeriesState, reason: string): void {
+    tr.status.state = tr.leak ? 'leak' : state;
+    tr.status.reason = reason;
+    tr.status.episodeId = tr.leak?.id ?? null;
+    tr.status.spikeEpisodeId = tr.spike?.id ?? null;
+    tr.status.streak = tr.streak;
+  }
+
+  private endSpike(tr: SeriesTracker, end: number, reason: string): Verdict {
+    const id = (tr.spike as SpikeEpisode).id;
+    tr.spike = undefined;
+    return { kind: 'episode-end', memory: tr.memory, episodeId: id, endedAt: end, reason };
+  }
+}
