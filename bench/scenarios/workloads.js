@@ -55,8 +55,8 @@ const chunk = (n) => () => ({ obj: Buffer.alloc(n, 1), size: n });
 const scenarios = {
   // ---- leaks ---------------------------------------------------------------------------------
   'leak-fast-array': {
-    leak: true, memory: 'old_space', rate: '1 MB/s',
-    run(ctx) { const kept = []; ctx.at(ctx.leakStartSec, () => retainAtRate(1 * MB, record, (o) => kept.push(o))); },
+    leak: true, memory: 'old_space', rate: '500 KB/s',
+    run(ctx) { const kept = []; ctx.at(ctx.leakStartSec, () => retainAtRate(500 * KB, record, (o) => kept.push(o))); },
   },
   'leak-closures': {
     leak: true, memory: 'old_space', rate: '250 KB/s',

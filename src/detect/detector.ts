@@ -70,11 +70,28 @@ interface LeakEpisode { id: string; startedAt: number; baseline: number }
 interface SpikeEpisode { id: string; at: number; before: number; size: number }
 
 const SERIES: readonly MemorySeries[] = ['old_space', 'external', 'native'];
+/** Evaluations in a row a step must be seen before it is reported (3 buckets = a tenth of a window). */
+const SPIKE_CONFIRMATIONS = 3;
 
 /** Robust noise scale: 1.4826 × median absolute deviation (= σ for normal noise). */
 function robustScale(residuals: readonly number[]): number {
   const med = medianOf(residuals);
   return 1.4826 * medianOf(residuals.map((r) => Math.abs(r - med)));
+}
+
+/**
+ * Slow-noise scale from the history: robust spread of differences `lag` buckets apart, minus their
+ * median (the median difference is the trend, so a leak does not inflate it), divided by √2.
+ * For AR(1) noise this is σ·√(1 − φ^lag): it sees the slow wander that residuals inside one window
+ * hide (a window of strongly autocorrelated noise looks smooth), which is exactly what fakes trends.
+ */
+function laggedScale(values: readonly number[], maxLag: number): number {
+  // Early in the process there is less history than lag + 10: use a shorter lag rather than nothing.
+  const lag = Math.min(maxLag, values.length - 10);
+  if (lag < 5) return 0;
+  const diffs: number[] = [];
+  for (let i = 0; i + lag < values.length; i++) diffs.push((values[i + lag] as number) - (values[i] as number));
+  return robustScale(diffs) / Math.SQRT2;
 }
 
 class SeriesTracker {
@@ -85,6 +102,8 @@ class SeriesTracker {
   leak: LeakEpisode | undefined;
   spike: SpikeEpisode | undefined;
   lastSpikeAt = -Infinity;
+  pendingStepAt = -Infinity;
+  pendingStepSeen = 0;
   status: SeriesStatus;
 
   constructor(readonly memory: MemorySeries, bucketMs: number, maxBuckets: number) {
@@ -180,6 +199,25 @@ export class Detector {
     return best;
   }
 
+  /**
+   * Slow wander of a series: laggedScale at half a window over the last two windows. A leak that
+   * started inside that history is a hinge, which no single median slope removes, so it would inflate
+   * the estimate and delay detection by a window. We therefore also estimate it on each window alone:
+   * when the two disagree by more than 2.5× the history holds a change of slope and the smaller
+   * (the part without it) is used; otherwise the full-history estimate (more differences, steadier),
+   * unless both halves are below it (a change of slope at their boundary).
+   */
+  private slowNoise(tr: SeriesTracker, from: number, end: number): number {
+    const lag = this.thresholds.bucketsPerWindow / 2;
+    const all = tr.buckets.since(from - this.options.windowMs).filter((b) => b.start < end);
+    const full = laggedScale(all.map((b) => b.min), lag);
+    const a = laggedScale(all.filter((b) => b.start < from).map((b) => b.min), lag);
+    const b = laggedScale(all.filter((b) => b.start >= from).map((b) => b.min), lag);
+    if (a > 0 && b > 0 && Math.max(a, b) > 2.5 * Math.min(a, b)) return Math.min(a, b);
+    // A change of slope right at the boundary leaves both halves clean and only the full estimate high.
+    return a > 0 && b > 0 ? Math.min(full, Math.max(a, b)) : full;
+  }
+
   private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
     this.episodes += 1;
     return `${memory}-${kind}-${at.toString(36)}-${this.episodes}`;
@@ -227,9 +265,18 @@ export class Detector {
     if (isStep(step, th.stepSseRatio)) {
       const residuals = values.map((v, i) => v - (i < step.index ? step.before : step.after));
       const stepNoise = robustScale(residuals);
-      if (step.size >= Math.max(floor, 4 * stepNoise)) stepHere = step;
+      const slowNoise = this.slowNoise(tr, from, end);
+      // A step must stand out of both the scatter around the two levels and the slow wander.
+      if (step.size >= Math.max(floor, 4 * stepNoise, th.minGrowthOfNoise * slowNoise)) stepHere = step;
     }
-    if (stepHere && stepHere.at * 1000 > tr.lastSpikeAt + 2 * this.bucketMs) {
+    // A step must be found at the same place (±2 buckets) on SPIKE_CONFIRMATIONS evaluations in a row:
+    // slow noise sometimes looks like a step for one evaluation, a real step stays.
+    if (stepHere && Math.abs(stepHere.at * 1000 - tr.pendingStepAt) <= 2 * this.bucketMs) tr.pendingStepSeen += 1;
+    else if (stepHere) {
+      tr.pendingStepAt = stepHere.at * 1000;
+      tr.pendingStepSeen = 1;
+    } else tr.pendingStepSeen = 0;
+    if (stepHere && tr.pendingStepSeen >= SPIKE_CONFIRMATIONS && stepHere.at * 1000 > tr.lastSpikeAt + 2 * this.bucketMs) {
       if (tr.spike) verdicts.push(this.endSpike(tr, end, 'superseded by a new step'));
       const at = Math.round(stepHere.at * 1000);
       tr.spike = { id: this.newEpisodeId(tr.memory, 'spike', at), at, before: stepHere.before, size: stepHere.size };
@@ -256,7 +303,8 @@ export class Detector {
     const detrended = segV.map((v, i) => v - rough.slope * (segT[i] as number));
     const mk = mannKendall(segV, detrended);
     const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
-    const noise = robustScale(detrended);
+    // Noise: the larger of the spread inside the window and the slow wander (see slowNoise).
+    const noise = Math.max(robustScale(detrended), this.slowNoise(tr, from, end));
     const effect = Math.max(floor, th.minGrowthOfNoise * noise);
     const growth = sen.slope * this.windowSec;
     const decel = deceleration(segT, segV, th.decelerationRatio);
@@ -267,36 +315,50 @@ export class Detector {
     st.growthPerWindowBytes = growth;
     st.minEffectBytes = effect;
 
-    // ---- old_space: growth must survive full GCs --------------------------------------------------
-    // Confirmation looks back up to one extra window (or to the step) for the first full GC.
+    // ---- old_space: growth must survive a full GC ---------------------------------------------------
+    // Any post-GC reading is an upper bound of the live set at its time (live objects plus garbage not
+    // yet collected); a post-full-GC reading is the live set. So "latest full GC − smallest earlier
+    // reading" is a lower bound of how much live memory grew, from a single full GC. We look back up to
+    // one extra window (or to the step) for that earlier reading.
     let confirmed = true;
     let fullInfo = false;
     let fullGrowth = 0;
     let fullSpanSec = 0;
     if (tr.memory === 'old_space') {
       const lookFrom = stepHere ? stepHere.at * 1000 : from - windowMs;
-      const fulls = tr.buckets.since(lookFrom).filter((b) => b.start < end && Number.isFinite(b.fullMin) && b.t >= lookFrom);
-      const a = fulls[0];
-      const b = fulls[fulls.length - 1];
-      if (a && b && fulls.length >= 2) {
-        fullSpanSec = (b.t - a.t) / 1000;
-        fullGrowth = b.fullMin - a.fullMin;
-        // The two full GCs must be far enough apart for a leak to have shown (a quarter window).
+      const hist = tr.buckets.since(lookFrom).filter((b) => b.start < end && b.t >= lookFrom);
+      let lastFull = -1;
+      for (let i = hist.length - 1; i > 0 && lastFull < 0; i--) if (Number.isFinite((hist[i] as Bucket).fullMin)) lastFull = i;
+      if (lastFull > 0) {
+        const full = hist[lastFull] as Bucket;
+        let low = hist[0] as Bucket;
+        for (let i = 1; i < lastFull; i++) if ((hist[i] as Bucket).min < low.min) low = hist[i] as Bucket;
+        fullSpanSec = (full.t - low.t) / 1000;
+        fullGrowth = full.fullMin - low.min;
+        // The two readings must be far enough apart for a leak to have shown (a quarter window).
         fullInfo = fullSpanSec >= this.windowSec / 4;
       }
-      // Half of what the fitted trend predicts must survive full GC, and at least the absolute floor.
+      // Half of what the fitted trend predicts over that span must have survived the full GC, and at
+      // least the absolute floor: promoted garbage raises the readings between full GCs, not after them.
       confirmed = fullInfo && fullGrowth >= Math.max(0.5 * sen.slope * fullSpanSec, th.minGrowthBytes.old_space);
     }
 
     const significant = mk.pValue < th.alpha && sen.lower > 0;
     const bigEnough = growth >= effect;
-    const candidate = significant && bigEnough && !decel.decelerating && confirmed;
+    // The statistical condition must persist; the confirmation only gates the alert, so a trend that
+    // has persisted is reported as soon as V8's next full GC confirms it.
+    const trending = significant && bigEnough && !decel.decelerating;
+    const candidate = trending && confirmed;
 
     if (tr.leak) {
-      const weak = mk.pValue < 0.1 && growth >= th.stopFraction * effect;
-      const fullStopped = tr.memory === 'old_space' && fullInfo && fullGrowth < th.stopFraction * effect * (fullSpanSec / this.windowSec);
-      const returned = current <= tr.leak.baseline + th.stopFraction * effect;
-      tr.stopStreak = !weak || fullStopped || returned ? tr.stopStreak + 1 : 0;
+      // Growth has stopped when the trend is gone. For old_space the bucket minima drop at every full
+      // GC (garbage leaves), which breaks the rank trend of a leak that goes on; there the judge is
+      // what survives full GCs, and without a recent full GC we cannot say it stopped.
+      const stopped = tr.memory === 'old_space'
+        ? fullInfo && fullGrowth < th.stopFraction * floor * (fullSpanSec / this.windowSec)
+        : !(mk.pValue < 0.1 && growth >= th.stopFraction * effect);
+      const returned = current <= tr.leak.baseline + th.stopFraction * floor;
+      tr.stopStreak = stopped || returned ? tr.stopStreak + 1 : 0;
       if (tr.stopStreak >= th.persistence) {
         const reason = returned ? 'memory returned to its level before the leak' : 'growth stopped';
         verdicts.push({ kind: 'episode-end', memory: tr.memory, episodeId: tr.leak.id, endedAt: end, reason });
@@ -310,7 +372,7 @@ export class Detector {
       return verdicts;
     }
 
-    tr.streak = candidate ? tr.streak + 1 : 0;
+    tr.streak = trending ? tr.streak + 1 : 0;
     st.streak = tr.streak;
     if (candidate && tr.streak >= th.persistence) {
       const id = this.newEpisodeId(tr.memory, 'leak', end);
@@ -347,15 +409,15 @@ export class Detector {
 
     let state: SeriesState = 'steady';
     let reason = 'no significant growth';
-    if (candidate) {
+    if (trending && !confirmed) {
+      state = 'suspect';
+      reason = fullInfo ? 'growth between full GCs did not survive the last one (promoted garbage?)' : 'waiting for a full GC to confirm growth';
+    } else if (candidate) {
       state = 'suspect';
       reason = `growth persists (${tr.streak}/${th.persistence} evaluations)`;
     } else if (significant && bigEnough && decel.decelerating) {
       state = 'plateau';
       reason = 'grew, then slowed down (filling cache)';
-    } else if (significant && bigEnough && !confirmed) {
-      state = 'suspect';
-      reason = fullInfo ? 'growth between full GCs did not survive them (promoted garbage)' : 'waiting for full GCs to confirm growth';
     } else if (significant) {
       reason = 'significant but smaller than the minimum effect';
     }

@@ -17,7 +17,7 @@ export interface MannKendallResult {
   s: number;
   /** Var(S) with the tie correction, before the autocorrelation correction. */
   varS: number;
-  /** n/n*: the Hamed–Rao variance inflation factor (>= 1; 1 = no significant autocorrelation). */
+  /** n/n*: the variance inflation factor, max(Hamed–Rao, AR(1)) (>= 1; 1 = no autocorrelation). */
   correction: number;
   /** Var(S) × correction. */
   varCorrected: number;
@@ -99,14 +99,40 @@ export function hamedRaoCorrection(detrended: readonly number[]): number {
 }
 
 /**
- * The full test. `detrended` (values minus the Sen trend) feeds the Hamed–Rao factor; pass
- * undefined to skip the correction (independent samples).
+ * Effective-sample-size factor of an AR(1) model (Yue & Wang 2004): 1 + 2 Σ_{k=1}^{n−1} (1 − k/n) ρ^k,
+ * with ρ the lag-1 autocorrelation of the detrended values, corrected for its small-sample bias
+ * (E[ρ̂] ≈ ρ − (1 + 3ρ)/n, Kendall 1954) and clamped to [0, 0.99].
+ *
+ * Why alongside Hamed–Rao: HR only counts lags whose sample autocorrelation clears 1.96/√n, and on a
+ * 30-point window the sample autocorrelation of strongly autocorrelated noise rarely does; measured
+ * on AR(1) noise with φ = 0.9 per point, HR alone passed 17% of trendless windows at p < 0.01, the
+ * maximum of both about 5% (bench scratch run, 4000 windows). Persistence and the effect size take it
+ * from there.
+ */
+export function ar1Correction(detrended: readonly number[]): number {
+  const n = detrended.length;
+  if (n < 4) return 1;
+  const raw = autocorrelation(detrended, 1);
+  const rho = Math.min(0.99, Math.max(0, raw + (1 + 3 * raw) / n));
+  let factor = 1;
+  let power = 1;
+  for (let k = 1; k < n; k++) {
+    power *= rho;
+    if (power < 1e-9) break;
+    factor += 2 * (1 - k / n) * power;
+  }
+  return factor;
+}
+
+/**
+ * The full test. `detrended` (values minus the Sen trend) feeds the autocorrelation correction (the
+ * larger of Hamed–Rao and the AR(1) factor); pass undefined to skip it (independent samples).
  */
 export function mannKendall(values: readonly number[], detrended?: readonly number[]): MannKendallResult {
   const n = values.length;
   const s = mannKendallS(values);
   const varS = mannKendallVariance(values);
-  const correction = detrended ? hamedRaoCorrection(detrended) : 1;
+  const correction = detrended ? Math.max(hamedRaoCorrection(detrended), ar1Correction(detrended)) : 1;
   const varCorrected = varS * correction;
   let z = 0;
   if (varCorrected > 0) {

@@ -77,8 +77,8 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         // 1%: each series is evaluated once per bucket, but consecutive evaluations share 29 of 30
         // points and an alert needs `persistence` of them in a row, so the per-alert false rate is far
         // below alpha (measured in bench/longrun.js).
-        alpha: 0.01,
-        persistence: 5,
+        alpha: 0.005,
+        persistence: 15,
         // 1 MiB per window: below that a heap "leak" is within the churn of JIT code, IC and string
         // tables of a healthy process. RSS (native) moves in allocator arenas of several MiB, so its
         // floor is higher.
@@ -88,7 +88,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         minGrowthOfLimit: 0.005,
         // Twice the noise: growth that is not clearly out of the noise band is not yet worth an alert,
         // however significant the rank test (autocorrelated noise fools rank tests on short windows).
-        minGrowthOfNoise: 2,
+        minGrowthOfNoise: 5,
         // A leak's second half grows at about the same rate as its first; a filling cache at half or less.
         decelerationRatio: 0.5,
       };
