@@ -200,22 +200,23 @@ export class Detector {
   }
 
   /**
-   * Slow wander of a series: laggedScale at half a window over the last two windows. A leak that
-   * started inside that history is a hinge, which no single median slope removes, so it would inflate
-   * the estimate and delay detection by a window. We therefore also estimate it on each window alone:
-   * when the two disagree by more than 2.5× the history holds a change of slope and the smaller
-   * (the part without it) is used; otherwise the full-history estimate (more differences, steadier),
-   * unless both halves are below it (a change of slope at their boundary).
+   * Slow wander of a series, from the last two windows. Two estimates, each blind to a different case:
+   *  - laggedScale over the whole history (differences half a window apart, their median removed):
+   *    unaffected by a steady trend, but inflated when a leak started inside the history (a hinge,
+   *    which no single median difference removes);
+   *  - the spread of the levels in the window before this one: unaffected by a leak that starts in
+   *    this window, but inflated by a trend that ran through it.
+   * The smaller one is used. On trendless noise both measure the wander (σ·√(1 − φ^lag) and the
+   * spread of a window's levels), which is what fakes trends.
    */
   private slowNoise(tr: SeriesTracker, from: number, end: number): number {
-    const lag = this.thresholds.bucketsPerWindow / 2;
     const all = tr.buckets.since(from - this.options.windowMs).filter((b) => b.start < end);
-    const full = laggedScale(all.map((b) => b.min), lag);
-    const a = laggedScale(all.filter((b) => b.start < from).map((b) => b.min), lag);
-    const b = laggedScale(all.filter((b) => b.start >= from).map((b) => b.min), lag);
-    if (a > 0 && b > 0 && Math.max(a, b) > 2.5 * Math.min(a, b)) return Math.min(a, b);
-    // A change of slope right at the boundary leaves both halves clean and only the full estimate high.
-    return a > 0 && b > 0 ? Math.min(full, Math.max(a, b)) : full;
+    const lagged = laggedScale(all.map((b) => b.min), this.thresholds.bucketsPerWindow / 2);
+    const before = all.filter((b) => b.start < from).map((b) => b.min);
+    const levels = before.length >= this.thresholds.minPoints ? robustScale(before) : 0;
+    if (lagged === 0) return levels;
+    if (levels === 0) return lagged;
+    return Math.min(lagged, levels);
   }
 
   private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
@@ -301,7 +302,10 @@ export class Detector {
     }
     const rough = theilSen(segT, segV, 0);
     const detrended = segV.map((v, i) => v - rough.slope * (segT[i] as number));
-    const mk = mannKendall(segV, detrended);
+    // Residuals within 1 KiB of a line are measurement resolution, not noise: their "autocorrelation"
+    // is a rounding pattern, so no correction is applied to such a clean series.
+    const spread = Math.max(...detrended) - Math.min(...detrended);
+    const mk = mannKendall(segV, spread < 1024 ? undefined : detrended);
     const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
     // Noise: the larger of the spread inside the window and the slow wander (see slowNoise).
     const noise = Math.max(robustScale(detrended), this.slowNoise(tr, from, end));
@@ -415,7 +419,8 @@ export class Detector {
     } else if (candidate) {
       state = 'suspect';
       reason = `growth persists (${tr.streak}/${th.persistence} evaluations)`;
-    } else if (significant && bigEnough && decel.decelerating) {
+    } else if (decel.decelerating && decel.firstSlope * (this.windowSec / 2) >= floor) {
+      // Grew by at least the minimum effect in the first half of the window, then slowed down.
       state = 'plateau';
       reason = 'grew, then slowed down (filling cache)';
     } else if (significant) {
