@@ -20,8 +20,9 @@ export interface Bucket {
   min: number;
   /** Smallest reading taken right after a full GC, or NaN when the bucket had none. */
   fullMin: number;
-  /** Latest reading (for "current use"). */
+  /** Latest reading (for "current use") and its time. */
   last: number;
+  lastT: number;
   count: number;
 }
 
@@ -40,7 +41,7 @@ export class BucketMinima {
     const start = Math.floor(t / this.bucketMs) * this.bucketMs;
     let b = this.buckets[this.buckets.length - 1];
     if (!b || start > b.start) {
-      b = { start, t, min: value, fullMin: Number.NaN, last: value, count: 0 };
+      b = { start, t, min: value, fullMin: Number.NaN, last: value, lastT: t, count: 0 };
       this.buckets.push(b);
       if (this.buckets.length > this.maxBuckets) this.buckets.shift();
     } else if (start < b.start) {
@@ -54,7 +55,10 @@ export class BucketMinima {
       b.min = value;
       b.t = t;
     }
-    if (t >= b.t) b.last = value;
+    if (t >= b.lastT) {
+      b.last = value;
+      b.lastT = t;
+    }
     if (fullGc && !(value >= b.fullMin)) b.fullMin = value;
   }
 

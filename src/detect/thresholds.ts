@@ -54,32 +54,40 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
   };
   switch (sensitivity) {
     case 'low':
+      // For noisy services where an alert must be beyond doubt: 10x stricter p, two thirds of a window
+      // of persistence, and growth at least 7x the slow noise and 1% of the limit per window.
       return {
         ...base,
-        alpha: 0.001,
-        persistence: 8,
+        alpha: 0.0005,
+        persistence: 20,
         minGrowthBytes: { old_space: 4 * MiB, external: 4 * MiB, native: 16 * MiB },
         minGrowthOfLimit: 0.01,
-        minGrowthOfNoise: 3,
+        minGrowthOfNoise: 7,
         decelerationRatio: 0.6,
       };
     case 'high':
+      // For staging, tests and demos: earlier alerts on smaller leaks, at the price of some false
+      // alarms on strongly autocorrelated noise (measure with `node bench/longrun.js --sensitivity high`).
       return {
         ...base,
-        alpha: 0.05,
-        persistence: 3,
+        alpha: 0.02,
+        persistence: 8,
         minGrowthBytes: { old_space: 512 * KiB, external: 512 * KiB, native: 4 * MiB },
         minGrowthOfLimit: 0.002,
-        minGrowthOfNoise: 1.5,
+        minGrowthOfNoise: 3,
         decelerationRatio: 0.4,
       };
     default:
       return {
         ...base,
-        // 1%: each series is evaluated once per bucket, but consecutive evaluations share 29 of 30
-        // points and an alert needs `persistence` of them in a row, so the per-alert false rate is far
-        // below alpha (measured in bench/longrun.js).
+        // 0.5% per evaluation, after the autocorrelation correction. Consecutive evaluations share 29
+        // of 30 points, so this is not a per-alert rate; persistence and the effect size do the rest.
         alpha: 0.005,
+        // 15 evaluations in a row = half a window. Autocorrelated noise wanders up for a while and then
+        // comes back; a leak keeps going. Measured while tuning (bench/longrun.js, 3 days x 5 AR(1)
+        // regimes): persistence 8 with alpha 0.01 and 4x noise gave 8 false alarms per 30 simulated
+        // days; persistence 15 with the values below gave none, with median delays of 1.2-1.3 windows
+        // for leaks of 2x the minimum effect and above. Final figures: README.
         persistence: 15,
         // 1 MiB per window: below that a heap "leak" is within the churn of JIT code, IC and string
         // tables of a healthy process. RSS (native) moves in allocator arenas of several MiB, so its
@@ -88,8 +96,10 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         // 0.5% of the limit per window: at the default 30 min window that is ≥ 24% of the limit a day,
         // an OOM within about four days — the slowest leak worth waking someone for.
         minGrowthOfLimit: 0.005,
-        // Twice the noise: growth that is not clearly out of the noise band is not yet worth an alert,
-        // however significant the rank test (autocorrelated noise fools rank tests on short windows).
+        // Growth must be 5x the slow noise (see Detector.slowNoise): a rank test alone is fooled by
+        // autocorrelated noise on a 30-point window, whatever correction it uses (measured: HR alone
+        // passed 17% of trendless AR(1) windows with phi 0.9 at p < 0.01; max(HR, AR(1)) about 5%).
+        // While tuning, 2x gave 60 false alarms per 30 simulated days and 4x gave 8.
         minGrowthOfNoise: 5,
         // A leak's second half grows at about the same rate as its first; a filling cache at half or less.
         decelerationRatio: 0.5,

@@ -164,6 +164,6 @@ describe('bucket minima', () => {
     c.add(200, 40, true);
     c.add(300, 45);
     const [first] = c.since(0);
-    expect(first).toMatchObject({ min: 40, fullMin: 40, last: 45, count: 3 });
+    expect(first).toMatchObject({ min: 40, fullMin: 40, last: 45, lastT: 300, count: 3 });
   });
 });
