@@ -54,10 +54,18 @@ export class Policy {
   private readonly hostMemoryBytes: number;
   private readonly samples: EpisodeSeries['samples'] = [];
   private readonly alerts: EpisodeSeries['alerts'] = [];
+  /**
+   * Minimum spacing of kept scavenge samples (full GCs are always kept): a busy process scavenges
+   * several times a second, and 2000 raw samples would cover only minutes of a 30 min window.
+   * window/1000 keeps the bounded history at least two windows long at any GC rate.
+   */
+  private readonly sampleSpacingMs: number;
+  private lastSampleT = -Infinity;
 
   constructor(private readonly ctx: PolicyContext) {
     this.detector = new Detector({ windowMs: ctx.config.windowMs, sensitivity: ctx.config.sensitivity });
     this.hostMemoryBytes = os.totalmem();
+    this.sampleSpacingMs = ctx.config.windowMs / 1000;
   }
 
   onTick(tick: Tick): void {
@@ -88,9 +96,12 @@ export class Policy {
   private remember(tick: Tick): void {
     const m = tick.memory;
     for (const r of tick.records) {
+      const t = recordTime(r);
+      if (r.kind !== 'mark-sweep-compact' && t - this.lastSampleT < this.sampleSpacingMs) continue;
+      this.lastSampleT = t;
       let heapUsed = 0;
       for (const name in r.after) heapUsed += (r.after[name] as { used: number }).used;
-      this.samples.push({ t: recordTime(r), oldSpace: oldGenerationAfter(r), heapUsed, external: r.external, rss: m.rss, gc: r.kind, pauseMs: r.duration });
+      this.samples.push({ t, oldSpace: oldGenerationAfter(r), heapUsed, external: r.external, rss: m.rss, gc: r.kind, pauseMs: r.duration });
     }
     if (this.samples.length > SERIES_MAX_SAMPLES) this.samples.splice(0, this.samples.length - SERIES_MAX_SAMPLES);
   }
