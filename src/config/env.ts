@@ -11,6 +11,7 @@ import { formatDuration, parseDuration } from './duration';
 import { readTelemetryConfig, type TelemetryConfig } from './telemetry-env';
 import { readEvidenceConfig, type EvidenceConfig } from './evidence-env';
 import { readUploadOptions, type UploadOptions } from '../upload/options';
+import { isSensitivity, type Sensitivity } from '../detect/thresholds';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -29,6 +30,8 @@ export interface AgentConfig {
   readonly log: LogTarget;
   /** `auto` tries the native addon first; `off` forces the JS fallback. */
   readonly native: 'auto' | 'off';
+  /** Leak detector sensitivity (LEAK_AGENT_SENSITIVITY): `low`, `normal` (default) or `high`. */
+  readonly sensitivity: Sensitivity;
   /** How often the ring buffer / fallback queue is drained, in milliseconds. */
   readonly drainIntervalMs: number;
   /** OpenTelemetry / Prometheus export settings (OTEL_* and LEAK_AGENT_PROMETHEUS); see telemetry-env.ts. */
@@ -115,6 +118,14 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
   const telemetry = readTelemetryConfig(env, problem);
   // --- evidence capture (issue 4): its variables live in evidence-env.ts ---
   const evidence = readEvidenceConfig(env, problem);
+  // --- leak detector sensitivity (see README "How it decides") ---
+  let sensitivity: Sensitivity = 'normal';
+  const rawSensitivity = env.LEAK_AGENT_SENSITIVITY;
+  if (rawSensitivity !== undefined && rawSensitivity.trim() !== '') {
+    const v = rawSensitivity.trim().toLowerCase();
+    if (isSensitivity(v)) sensitivity = v;
+    else problem('LEAK_AGENT_SENSITIVITY', 'low, normal or high', 'normal');
+  }
 
   const config: AgentConfig = Object.freeze({
     enabled,
@@ -125,6 +136,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     uploadOptions: uploadRead.options,
     log: Object.freeze(log),
     native,
+    sensitivity,
     drainIntervalMs: 1_000,
     telemetry,
     evidence,

@@ -14,6 +14,10 @@ export type SeriesState =
   | 'leak' // inside a leak episode
   | 'plateau'; // grew, then decelerated to a flat level (cache filled up)
 
+/** Which limit a series will hit: V8's heap limit, the container's memory limit (minus the rest of
+ * the process), or — for external/native memory outside a container — the host's physical memory. */
+export type LimitSource = 'heap' | 'container' | 'host';
+
 export interface LeakVerdict {
   kind: 'leak';
   memory: MemorySeries;
@@ -36,11 +40,13 @@ export interface LeakVerdict {
   currentBytes: number;
   /** The limit this memory will hit first, and which one it is. */
   limitBytes: number;
-  limitSource: 'heap' | 'container';
+  limitSource: LimitSource;
   /** Estimated seconds until the limit at the fitted slope, with an interval; null when not finite. */
   timeToLimitSec: number | null;
   timeToLimitLowerSec: number | null;
   timeToLimitUpperSec: number | null;
+  /** The fitted Theil–Sen line: value(t) = intercept + slopePerMs × (t − t0), t in epoch ms. */
+  trend?: { t0: number; intercept: number; slopePerMs: number };
 }
 
 export interface SpikeVerdict {

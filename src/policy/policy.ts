@@ -9,8 +9,11 @@
  *   episode-end:   log `episode.ended` ─> emit 'episode-end'
  */
 import type { EventEmitter } from 'node:events';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { formatDuration } from '../config/duration';
 import type { AgentConfig } from '../config/env';
+import { Detector } from '../detect/detector';
 import type { LeakVerdict, MemorySeries, SeriesState, Verdict } from '../detect/verdict';
 import { EvidenceCapture } from '../evidence/evidence-capture';
 import type { HeapProfilerBackend } from '../evidence/heap-profile-types';
@@ -53,6 +56,10 @@ export class Policy {
   /** Metrics and alert records (src/telemetry); receives every tick and every verdict. */
   private readonly telemetry: Telemetry;
   private readonly ctx: PolicyContext;
+  /** The pure detection stage: records and readings in, verdicts out. */
+  private readonly detector: Detector;
+  /** Physical memory: the limit of external/native memory outside a container. Read once. */
+  private readonly hostMemoryBytes = os.totalmem();
 
   /** Ships evidence (src/upload); resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset. */
   private readonly uploader: Uploader | undefined;
@@ -61,6 +68,7 @@ export class Policy {
     this.telemetry = new Telemetry(ctx.config.telemetry, { logger: ctx.logger, status: () => this.status() });
     // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
     this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
+    this.detector = new Detector({ windowMs: ctx.config.windowMs, sensitivity: ctx.config.sensitivity });
     const logger = this.ctx.logger;
     this.uploader = createUploader(ctx.config, logger);
     this.evidence = new EvidenceCapture({
@@ -88,9 +96,17 @@ export class Policy {
     this.evidence.onSeriesState(memory, state);
   }
 
-  /** Detection stage: records and readings in, verdicts out. */
-  private detect(_tick: Tick): Verdict[] {
-    return [];
+  /** Detection stage: records and readings in, verdicts out; each series' state goes to evidence (suspect starts the profiler). */
+  private detect(tick: Tick): Verdict[] {
+    const verdicts = this.detector.observe({
+      records: tick.records,
+      memory: tick.memory,
+      container: tick.container,
+      hostMemoryBytes: this.hostMemoryBytes,
+    });
+    const states = this.detector.states();
+    for (const memory of Object.keys(states) as MemorySeries[]) this.onSeriesState(memory, states[memory].state);
+    return verdicts;
   }
 
   /** Public so that a test entry can feed a synthetic verdict through the real capture path. */
@@ -102,6 +118,7 @@ export class Policy {
         break;
       }
       case 'spike':
+        this.history.addAlert({ t: verdict.at, kind: 'spike', episodeId: verdict.episodeId });
         this.telemetry.onVerdict(verdict);
         this.ctx.logger.log('memory.spike', { ...verdict });
         this.ctx.events.emit('spike', { ...verdict });
@@ -124,8 +141,9 @@ export class Policy {
         { samples: this.history.recent(verdict.detectedAt - verdict.windowMs), alerts: this.history.alerts() },
         this.history.latestOldSpace(),
       );
-      this.ctx.logger.log('leak.detected', { ...verdict, evidence });
-      this.ctx.events.emit('leak', { ...verdict, evidence });
+      const payload = { ...verdict, window: formatDuration(verdict.windowMs), evidence };
+      this.ctx.logger.log('leak.detected', payload);
+      this.ctx.events.emit('leak', { ...payload });
       this.telemetry.onVerdict(verdict, evidence.map((file) => ({ path: file })));
       this.ship(verdict.episodeId, path.join(this.ctx.config.dir, 'episodes', verdict.episodeId), verdict.detectedAt);
     } catch (err) {
@@ -153,6 +171,7 @@ export class Policy {
       fullGcs: this.fullGcs,
       memory: t?.memory,
       container: t?.container,
+      detector: { sensitivity: this.ctx.config.sensitivity, bucketMs: this.detector.bucketMs, series: this.detector.states() },
       evidence: this.evidence.status(),
       telemetry: this.telemetry.describe(),
       upload: this.uploader?.status() ?? null,

@@ -1,0 +1,61 @@
+'use strict';
+/**
+ * Judges one recorded scenario series (written by child.js) two ways:
+ *   - replayed through the pure detector from dist/ (same code the agent runs), and
+ *   - by the memwatch rule: "the heap grew after five consecutive full GCs" (memwatch/memwatch-next
+ *     'leak' event: five successive post-full-GC heap sizes, each larger than the one before).
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const dist = path.join(__dirname, '..', '..', 'dist');
+const { Detector } = require(path.join(dist, 'detect', 'detector'));
+const { heapUsedAfter } = require(path.join(dist, 'sampler', 'types'));
+
+function readRecording(file) {
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const start = lines.find((l) => l.type === 'start');
+  const ticks = lines.filter((l) => l.type === 'tick');
+  return { start, ticks };
+}
+
+/** memwatch: alert when post-full-GC heap used grew 5 times in a row; the count restarts after an alert. */
+function memwatchRule(ticks) {
+  const alerts = [];
+  let prev;
+  let grew = 0;
+  for (const tick of ticks) {
+    for (const r of tick.records) {
+      if (r.kind !== 'mark-sweep-compact') continue;
+      const used = heapUsedAfter(r);
+      if (prev !== undefined && used > prev) grew += 1;
+      else grew = 0;
+      prev = used;
+      if (grew >= 5) {
+        alerts.push(r.startTime);
+        grew = 0;
+      }
+    }
+  }
+  return alerts;
+}
+
+function replayDetector(ticks, windowMs, sensitivity = 'normal') {
+  const detector = new Detector({ windowMs, sensitivity });
+  const verdicts = [];
+  for (const tick of ticks) {
+    for (const v of detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 })) verdicts.push(v);
+  }
+  return { verdicts, states: detector.states() };
+}
+
+module.exports = { readRecording, memwatchRule, replayDetector };
+
+if (require.main === module) {
+  const [file, windowArg] = process.argv.slice(2);
+  const { start, ticks } = readRecording(file);
+  const windowMs = Number(windowArg ?? 60) * 1000;
+  const { verdicts, states } = replayDetector(ticks, windowMs);
+  for (const v of verdicts) console.log(((v.detectedAt ?? v.at ?? v.endedAt) - start.t) / 1000, v.kind, v.memory, v.reason ?? '', v.sizeBytes ?? '', v.growthBytesPerSec ? Math.round(v.growthBytesPerSec) : '');
+  console.log('memwatch', memwatchRule(ticks).map((t) => ((t - start.t) / 1000).toFixed(0)).join(','));
+  for (const s of Object.values(states)) console.log(s.memory, s.state, s.reason, s.points, s.fullGcPoints, Math.round(s.slopeBytesPerSec ?? 0), s.pValue?.toExponential(2), Math.round(s.growthPerWindowBytes ?? 0), Math.round(s.minEffectBytes ?? 0));
+}

@@ -1,0 +1,166 @@
+'use strict';
+/**
+ * The scenario corpus: workloads that run inside a real Node child process with the agent attached.
+ * Every scenario runs the same background "service" (request-shaped garbage with a little promotion,
+ * so the heap is noisy like a real server) plus its own behaviour. `leak: true` scenarios start
+ * retaining memory at `leakStartSec`; the scorer measures time to detect from there.
+ *
+ * Rates are chosen around the detector's defaults for a 60 s window: the slowest leak grows about
+ * 1.8 MB per window, close to the minimum effect size, so it is a real test of sensitivity.
+ */
+const { EventEmitter } = require('node:events');
+
+const KB = 1024;
+const MB = 1024 * KB;
+
+/** Allocates roughly `bytesPerSec` of retained objects per second into `sink(obj)`. */
+function retainAtRate(bytesPerSec, make, sink) {
+  // One tick every 50 ms; an object from make() is ~ `size` bytes (measured roughly, see make fns).
+  const perTick = bytesPerSec / 20;
+  let owed = 0;
+  return setInterval(() => {
+    owed += perTick;
+    while (owed > 0) {
+      const { obj, size } = make();
+      sink(obj);
+      owed -= size;
+    }
+  }, 50);
+}
+
+/** A request-shaped record: ~300 bytes of objects and strings. */
+function makeRecord(i) {
+  return { id: i, path: '/api/items/' + i, headers: { 'x-request-id': 'r' + i + '-' + Math.random().toString(36).slice(2) }, body: new Array(8).fill(i) };
+}
+
+/** Background traffic: ~`rps` requests/s, each allocating garbage and holding a few objects ~200 ms. */
+function background(rps = 400) {
+  const inflight = [];
+  let i = 0;
+  return setInterval(() => {
+    for (let k = 0; k < rps / 20; k++) {
+      const r = makeRecord(i++);
+      r.payload = Buffer.from(r.path + r.headers['x-request-id']); // network-style small Buffers (pooled)
+      const tmp = JSON.stringify(r).split(',').map((s) => s.toUpperCase());
+      if (tmp.length > 1000) console.log('never');
+      inflight.push(r);
+    }
+    while (inflight.length > rps / 5) inflight.shift();
+  }, 50);
+}
+
+const record = () => ({ obj: makeRecord(Math.random()), size: 600 });
+const chunk = (n) => () => ({ obj: Buffer.alloc(n, 1), size: n });
+
+const scenarios = {
+  // ---- leaks ---------------------------------------------------------------------------------
+  'leak-fast-array': {
+    leak: true, memory: 'old_space', rate: '500 KB/s',
+    run(ctx) { const kept = []; ctx.at(ctx.leakStartSec, () => retainAtRate(500 * KB, record, (o) => kept.push(o))); },
+  },
+  'leak-closures': {
+    leak: true, memory: 'old_space', rate: '250 KB/s',
+    run(ctx) {
+      const handlers = [];
+      ctx.at(ctx.leakStartSec, () => retainAtRate(250 * KB, () => {
+        const captured = new Array(60).fill(Math.random());
+        return { obj: () => captured.length, size: 700 };
+      }, (f) => handlers.push(f)));
+    },
+  },
+  'leak-listeners': {
+    leak: true, memory: 'old_space', rate: '150 KB/s',
+    run(ctx) {
+      const bus = new EventEmitter();
+      bus.setMaxListeners(0);
+      ctx.at(ctx.leakStartSec, () => retainAtRate(150 * KB, () => {
+        const session = makeRecord(Math.random());
+        return { obj: () => session.id, size: 700 };
+      }, (fn) => bus.on('config-changed', fn)));
+    },
+  },
+  'leak-map-slow': {
+    leak: true, memory: 'old_space', rate: '60 KB/s',
+    run(ctx) { const m = new Map(); let i = 0; ctx.at(ctx.leakStartSec, () => retainAtRate(60 * KB, record, (o) => m.set('k' + i++, o))); },
+  },
+  'leak-very-slow': {
+    leak: true, memory: 'old_space', rate: '30 KB/s',
+    run(ctx) { const m = new Map(); let i = 0; ctx.at(ctx.leakStartSec, () => retainAtRate(30 * KB, record, (o) => m.set(i++, o))); },
+  },
+  'leak-buffers': {
+    leak: true, memory: 'external', rate: '300 KB/s',
+    run(ctx) { const kept = []; ctx.at(ctx.leakStartSec, () => retainAtRate(300 * KB, chunk(16 * KB), (b) => kept.push(b))); },
+  },
+  // ---- not leaks -----------------------------------------------------------------------------
+  'steady-churn': {
+    leak: false,
+    run() { background(1500); },
+  },
+  'cache-plateau': {
+    leak: false,
+    // Fills ~10 MB over the first 40 s (inside the warm-up window), then only serves hits.
+    run(ctx) {
+      const cache = new Map(); let i = 0;
+      const t = retainAtRate(250 * KB, record, (o) => { if (cache.size < 16000) cache.set(i++, o); else clearInterval(t); });
+      ctx.keep(cache);
+    },
+  },
+  'cache-slow-warmup': {
+    leak: false,
+    // A cache that keeps filling past the warm-up window but ever more slowly (each new key is
+    // rarer: hits on a Zipf-like key space), reaching ~8 MB.
+    run() {
+      const cache = new Map(); let tick = 0;
+      setInterval(() => {
+        tick++;
+        const misses = Math.round(400 / Math.sqrt(tick));
+        for (let k = 0; k < misses && cache.size < 14000; k++) cache.set(cache.size, makeRecord(cache.size));
+      }, 250);
+    },
+  },
+  'lru-at-capacity': {
+    leak: false,
+    run(ctx) {
+      const lru = new Map(); let i = 0;
+      setInterval(() => {
+        for (let k = 0; k < 200; k++) {
+          lru.set(i++, makeRecord(i));
+          if (lru.size > 20000) lru.delete(lru.keys().next().value);
+        }
+      }, 50);
+      ctx.keep(lru);
+    },
+  },
+  'sawtooth-batch': {
+    leak: false,
+    // Every 15 s a batch job builds a ~25 MB structure over 5 s, then drops it.
+    run() {
+      let batch = null;
+      setInterval(() => {
+        batch = [];
+        const fill = setInterval(() => { for (let k = 0; k < 4000; k++) batch.push(makeRecord(k)); }, 50);
+        setTimeout(() => { clearInterval(fill); batch = null; }, 5000);
+      }, 15000);
+      return () => batch;
+    },
+  },
+  'one-time-step': {
+    leak: false,
+    // At 40 s the service loads a ~20 MB table once and keeps it.
+    run(ctx) { ctx.at(40, () => { const table = []; for (let k = 0; k < 35000; k++) table.push(makeRecord(k)); ctx.keep(table); }); },
+  },
+  'traffic-bursts': {
+    leak: false,
+    // Every 25 s a 6 s burst at 8x traffic, with requests held for 2 s (a slow backend).
+    run() {
+      let held = [];
+      setInterval(() => {
+        const burst = setInterval(() => { for (let k = 0; k < 600; k++) held.push(makeRecord(k)); }, 50);
+        setTimeout(() => clearInterval(burst), 6000);
+      }, 25000);
+      setInterval(() => { held = held.slice(Math.floor(held.length * 0.8)); }, 2000);
+    },
+  },
+};
+
+module.exports = { scenarios, background, MB, KB };

@@ -1,0 +1,446 @@
+/**
+ * The leak detector: GC records and process readings in, verdicts out. Pure: no I/O, no timers, no
+ * clock (time comes with the data), no globals; bounded memory (a fixed number of buckets per series).
+ *
+ * Per series (old_space, external, native) and once per bucket (window / 30):
+ *   1. take the per-bucket minima of the last window (decimate.ts);
+ *   2. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
+ *      then judged only on the points after it;
+ *   3. Mann–Kendall with ties and Hamed–Rao (mann-kendall.ts), Theil–Sen slope and interval (theil-sen.ts);
+ *   4. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
+ *   5. plateau guard (deceleration.ts);
+ *   6. old_space only: the growth must show in post-full-GC readings, because between full GCs the
+ *      old generation also fills with promoted garbage that looks exactly like a slow leak;
+ *   7. persistence: the leak condition must hold `persistence` evaluations in a row;
+ *   then one `leak` verdict per episode, and `episode-end` when growth stops.
+ */
+import type { ContainerMemory } from '../process/container';
+import type { ProcessMemory } from '../process/memory';
+import type { GcRecord } from '../sampler/types';
+import { BucketMinima, type Bucket } from './decimate';
+import { deceleration } from './deceleration';
+import { bestStep, isStep, type Step } from './level-shift';
+import { mannKendall } from './mann-kendall';
+import { externalBytes, nativeBytes, oldGenerationAfter, recordTime } from './series';
+import { medianOf, theilSen } from './theil-sen';
+import { thresholdsFor, type Sensitivity, type Thresholds } from './thresholds';
+import { timeToLimit } from './time-to-limit';
+import type { LeakVerdict, LimitSource, MemorySeries, SeriesState, Verdict } from './verdict';
+
+export interface DetectorOptions {
+  windowMs: number;
+  sensitivity: Sensitivity;
+}
+
+export interface DetectorInput {
+  records: readonly GcRecord[];
+  memory: ProcessMemory;
+  container?: ContainerMemory | undefined;
+  /** Physical memory of the host: the limit of external/native memory when there is no container limit. */
+  hostMemoryBytes?: number | undefined;
+}
+
+/** What the detector currently thinks of one series (status() and telemetry). */
+export interface SeriesStatus {
+  memory: MemorySeries;
+  state: SeriesState;
+  /** Why the series is in this state, in words. */
+  reason: string;
+  /** Non-empty buckets in the window, and how many of them contain a full GC. */
+  points: number;
+  fullGcPoints: number;
+  currentBytes: number | null;
+  limitBytes: number | null;
+  limitSource: LimitSource | null;
+  slopeBytesPerSec: number | null;
+  slopeLowerBytesPerSec: number | null;
+  slopeUpperBytesPerSec: number | null;
+  pValue: number | null;
+  /** Growth over one window at the fitted slope, and the minimum effect it is compared with. */
+  growthPerWindowBytes: number | null;
+  minEffectBytes: number | null;
+  /** Consecutive evaluations the leak condition has held. */
+  streak: number;
+  episodeId: string | null;
+  spikeEpisodeId: string | null;
+  evaluatedAt: number | null;
+}
+
+interface LeakEpisode { id: string; startedAt: number; baseline: number }
+interface SpikeEpisode { id: string; at: number; before: number; size: number }
+
+const SERIES: readonly MemorySeries[] = ['old_space', 'external', 'native'];
+/** Evaluations in a row a step must be seen before it is reported (3 buckets = a tenth of a window). */
+const SPIKE_CONFIRMATIONS = 3;
+
+/** Robust noise scale: 1.4826 × median absolute deviation (= σ for normal noise). */
+function robustScale(residuals: readonly number[]): number {
+  const med = medianOf(residuals);
+  return 1.4826 * medianOf(residuals.map((r) => Math.abs(r - med)));
+}
+
+/**
+ * Slow-noise scale from the history: robust spread of differences `lag` buckets apart, minus their
+ * median (the median difference is the trend, so a leak does not inflate it), divided by √2.
+ * For AR(1) noise this is σ·√(1 − φ^lag): it sees the slow wander that residuals inside one window
+ * hide (a window of strongly autocorrelated noise looks smooth), which is exactly what fakes trends.
+ */
+function laggedScale(values: readonly number[], maxLag: number): number {
+  // Early in the process there is less history than lag + 10: use a shorter lag rather than nothing.
+  const lag = Math.min(maxLag, values.length - 10);
+  if (lag < 5) return 0;
+  const diffs: number[] = [];
+  for (let i = 0; i + lag < values.length; i++) diffs.push((values[i + lag] as number) - (values[i] as number));
+  return robustScale(diffs) / Math.SQRT2;
+}
+
+class SeriesTracker {
+  readonly buckets: BucketMinima;
+  firstSeen: number | undefined;
+  streak = 0;
+  stopStreak = 0;
+  leak: LeakEpisode | undefined;
+  spike: SpikeEpisode | undefined;
+  lastSpikeAt = -Infinity;
+  pendingStepAt = -Infinity;
+  pendingStepSeen = 0;
+  status: SeriesStatus;
+
+  constructor(readonly memory: MemorySeries, bucketMs: number, maxBuckets: number) {
+    this.buckets = new BucketMinima(bucketMs, maxBuckets);
+    this.status = {
+      memory, state: 'warming-up', reason: 'no data yet', points: 0, fullGcPoints: 0, currentBytes: null, limitBytes: null,
+      limitSource: null, slopeBytesPerSec: null, slopeLowerBytesPerSec: null, slopeUpperBytesPerSec: null, pValue: null,
+      growthPerWindowBytes: null, minEffectBytes: null, streak: 0, episodeId: null, spikeEpisodeId: null, evaluatedAt: null,
+    };
+  }
+
+  add(t: number, value: number, full: boolean): void {
+    if (this.firstSeen === undefined) this.firstSeen = t;
+    this.buckets.add(t, value, full);
+  }
+}
+
+interface Limit { bytes: number; source: LimitSource }
+
+export class Detector {
+  readonly thresholds: Thresholds;
+  readonly bucketMs: number;
+  private readonly windowSec: number;
+  private readonly trackers: Record<MemorySeries, SeriesTracker>;
+  private currentBucket = -Infinity;
+  private episodes = 0;
+  private latest: DetectorInput | undefined;
+  /** The fitted line of the last leak verdict, per series (for the evidence chart). */
+  private readonly trends = new Map<MemorySeries, { t0: number; intercept: number; slopePerMs: number }>();
+
+  constructor(readonly options: DetectorOptions) {
+    this.thresholds = thresholdsFor(options.sensitivity);
+    this.bucketMs = Math.max(1, Math.round(options.windowMs / this.thresholds.bucketsPerWindow));
+    this.windowSec = options.windowMs / 1000;
+    const make = (m: MemorySeries): SeriesTracker => new SeriesTracker(m, this.bucketMs, this.thresholds.historyBuckets);
+    this.trackers = { old_space: make('old_space'), external: make('external'), native: make('native') };
+  }
+
+  /** Feeds one drain's worth of data; returns the verdicts it produced (usually none). */
+  observe(input: DetectorInput): Verdict[] {
+    this.latest = input;
+    for (const r of input.records) {
+      const t = recordTime(r);
+      const full = r.kind === 'mark-sweep-compact';
+      this.trackers.old_space.add(t, oldGenerationAfter(r), full);
+      if (Number.isFinite(r.external)) this.trackers.external.add(t, r.external, full);
+    }
+    const m = input.memory;
+    this.trackers.external.add(m.time, externalBytes(m), false);
+    this.trackers.native.add(m.time, nativeBytes(m), false);
+
+    // Evaluate once per bucket, on the buckets that are complete.
+    const bucket = Math.floor(m.time / this.bucketMs);
+    if (bucket <= this.currentBucket) return [];
+    const first = this.currentBucket === -Infinity;
+    this.currentBucket = bucket;
+    if (first) return [];
+    const verdicts: Verdict[] = [];
+    for (const memory of SERIES) verdicts.push(...this.evaluate(this.trackers[memory], bucket * this.bucketMs));
+    return verdicts;
+  }
+
+  /** Per-series state for status() and telemetry (copies). */
+  states(): Record<MemorySeries, SeriesStatus> {
+    return {
+      old_space: { ...this.trackers.old_space.status },
+      external: { ...this.trackers.external.status },
+      native: { ...this.trackers.native.status },
+    };
+  }
+
+  /** The fitted trend of the latest leak verdict on `memory`, as the evidence chart wants it. */
+  trend(memory: MemorySeries): { t0: number; intercept: number; slopePerMs: number } | null {
+    return this.trends.get(memory) ?? null;
+  }
+
+  private limitFor(memory: MemorySeries, current: number): Limit | undefined {
+    const input = this.latest;
+    if (!input) return undefined;
+    const m = input.memory;
+    const candidates: Limit[] = [];
+    if (memory === 'old_space' && m.heapLimit > 0) candidates.push({ bytes: m.heapLimit, source: 'heap' });
+    // Everything else in the process keeps its share of the container: this series can grow into
+    // the limit minus what the rest of the process uses now.
+    const others = Math.max(0, m.rss - current);
+    const containerLimit = input.container?.limit;
+    if (typeof containerLimit === 'number' && containerLimit > 0) candidates.push({ bytes: containerLimit - others, source: 'container' });
+    else if (memory !== 'old_space' && input.hostMemoryBytes && input.hostMemoryBytes > 0) {
+      candidates.push({ bytes: input.hostMemoryBytes - others, source: 'host' });
+    }
+    let best: Limit | undefined;
+    for (const c of candidates) if (!best || c.bytes < best.bytes) best = c;
+    return best;
+  }
+
+  /**
+   * Slow wander of a series, from the last two windows. Two estimates, each blind to a different case:
+   *  - laggedScale over the whole history (differences half a window apart, their median removed):
+   *    unaffected by a steady trend, but inflated when a leak started inside the history (a hinge,
+   *    which no single median difference removes);
+   *  - the spread of the levels in the window before this one: unaffected by a leak that starts in
+   *    this window, but inflated by a trend that ran through it.
+   * The smaller one is used. On trendless noise both measure the wander (σ·√(1 − φ^lag) and the
+   * spread of a window's levels), which is what fakes trends.
+   */
+  private slowNoise(tr: SeriesTracker, from: number, end: number): number {
+    const all = tr.buckets.since(from - this.options.windowMs).filter((b) => b.start < end);
+    const lagged = laggedScale(all.map((b) => b.min), this.thresholds.bucketsPerWindow / 2);
+    const before = all.filter((b) => b.start < from).map((b) => b.min);
+    const levels = before.length >= this.thresholds.minPoints ? robustScale(before) : 0;
+    if (lagged === 0) return levels;
+    if (levels === 0) return lagged;
+    return Math.min(lagged, levels);
+  }
+
+  private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
+    this.episodes += 1;
+    return `${memory}-${kind}-${at.toString(36)}-${this.episodes}`;
+  }
+
+  private evaluate(tr: SeriesTracker, end: number): Verdict[] {
+    const th = this.thresholds;
+    const windowMs = this.options.windowMs;
+    const from = end - windowMs;
+    const pts = tr.buckets.since(from).filter((b) => b.start < end);
+    const st = tr.status;
+    st.evaluatedAt = end;
+    st.points = pts.length;
+    st.fullGcPoints = pts.filter((b) => Number.isFinite(b.fullMin)).length;
+    st.streak = tr.streak;
+    const latest = tr.buckets.latest();
+    st.currentBytes = latest ? latest.last : null;
+    if (tr.firstSeen === undefined || end - tr.firstSeen < windowMs) {
+      this.setState(tr, 'warming-up', `collecting a full window (${Math.round((end - (tr.firstSeen ?? end)) / 1000)} s of ${Math.round(windowMs / 1000)} s)`);
+      return [];
+    }
+    if (pts.length < th.minPoints) {
+      this.setState(tr, 'warming-up', `only ${pts.length} of the ${th.minPoints} buckets needed had a reading in the window`);
+      return [];
+    }
+    const current = (pts[pts.length - 1] as Bucket).min;
+    st.currentBytes = current;
+    const limit = this.limitFor(tr.memory, current);
+    st.limitBytes = limit?.bytes ?? null;
+    st.limitSource = limit?.source ?? null;
+    const times = pts.map((b) => b.t / 1000);
+    const values = pts.map((b) => b.min);
+
+    // Effect floor that does not depend on the fit: absolute and share of a real limit. A host-sized
+    // "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
+    const floor = Math.max(
+      th.minGrowthBytes[tr.memory],
+      limit && limit.source !== 'host' ? th.minGrowthOfLimit * limit.bytes : 0,
+    );
+    const verdicts: Verdict[] = [];
+
+    // ---- step / spike ---------------------------------------------------------------------------
+    const step = bestStep(times, values, 3);
+    let stepHere: Step | undefined;
+    if (isStep(step, th.stepSseRatio)) {
+      const residuals = values.map((v, i) => v - (i < step.index ? step.before : step.after));
+      const stepNoise = robustScale(residuals);
+      const slowNoise = this.slowNoise(tr, from, end);
+      // A step must stand out of both the scatter around the two levels and the slow wander.
+      if (step.size >= Math.max(floor, 4 * stepNoise, th.minGrowthOfNoise * slowNoise)) stepHere = step;
+    }
+    // A step must be found at the same place (±2 buckets) on SPIKE_CONFIRMATIONS evaluations in a row:
+    // slow noise sometimes looks like a step for one evaluation, a real step stays.
+    if (stepHere && Math.abs(stepHere.at * 1000 - tr.pendingStepAt) <= 2 * this.bucketMs) tr.pendingStepSeen += 1;
+    else if (stepHere) {
+      tr.pendingStepAt = stepHere.at * 1000;
+      tr.pendingStepSeen = 1;
+    } else tr.pendingStepSeen = 0;
+    if (stepHere && tr.pendingStepSeen >= SPIKE_CONFIRMATIONS && stepHere.at * 1000 > tr.lastSpikeAt + 2 * this.bucketMs) {
+      if (tr.spike) verdicts.push(this.endSpike(tr, end, 'superseded by a new step'));
+      const at = Math.round(stepHere.at * 1000);
+      tr.spike = { id: this.newEpisodeId(tr.memory, 'spike', at), at, before: stepHere.before, size: stepHere.size };
+      tr.lastSpikeAt = at;
+      verdicts.push({
+        kind: 'spike', memory: tr.memory, episodeId: tr.spike.id, at,
+        sizeBytes: Math.round(stepHere.size), beforeBytes: Math.round(stepHere.before), afterBytes: Math.round(stepHere.after),
+      });
+    } else if (tr.spike) {
+      if (current <= tr.spike.before + tr.spike.size / 2) verdicts.push(this.endSpike(tr, end, 'memory returned to the level before the step'));
+      else if (tr.spike.at < from) verdicts.push(this.endSpike(tr, end, 'the new level held for a full window without growing'));
+    }
+
+    // ---- trend on the points after the step (or the whole window) ---------------------------------
+    const startIdx = stepHere ? stepHere.index : 0;
+    const segT = times.slice(startIdx);
+    const segV = values.slice(startIdx);
+    if (segV.length < Math.ceil(th.minPoints / 2)) {
+      tr.streak = 0;
+      this.setState(tr, 'steady', 'a step was just seen; waiting for points after it');
+      return verdicts;
+    }
+    const rough = theilSen(segT, segV, 0);
+    const detrended = segV.map((v, i) => v - rough.slope * (segT[i] as number));
+    // Residuals within 1 KiB of a line are measurement resolution, not noise: their "autocorrelation"
+    // is a rounding pattern, so no correction is applied to such a clean series.
+    const spread = Math.max(...detrended) - Math.min(...detrended);
+    const mk = mannKendall(segV, spread < 1024 ? undefined : detrended);
+    const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
+    // Noise: the larger of the spread inside the window and the slow wander (see slowNoise).
+    const noise = Math.max(robustScale(detrended), this.slowNoise(tr, from, end));
+    const effect = Math.max(floor, th.minGrowthOfNoise * noise);
+    const growth = sen.slope * this.windowSec;
+    const decel = deceleration(segT, segV, th.decelerationRatio);
+    st.slopeBytesPerSec = sen.slope;
+    st.slopeLowerBytesPerSec = sen.lower;
+    st.slopeUpperBytesPerSec = sen.upper;
+    st.pValue = mk.pValue;
+    st.growthPerWindowBytes = growth;
+    st.minEffectBytes = effect;
+
+    // ---- old_space: growth must survive a full GC ---------------------------------------------------
+    // Any post-GC reading is an upper bound of the live set at its time (live objects plus garbage not
+    // yet collected); a post-full-GC reading is the live set. So "latest full GC − smallest earlier
+    // reading" is a lower bound of how much live memory grew, from a single full GC. We look back up to
+    // one extra window (or to the step) for that earlier reading.
+    let confirmed = true;
+    let fullInfo = false;
+    let fullGrowth = 0;
+    let fullSpanSec = 0;
+    if (tr.memory === 'old_space') {
+      const lookFrom = stepHere ? stepHere.at * 1000 : from - windowMs;
+      const hist = tr.buckets.since(lookFrom).filter((b) => b.start < end && b.t >= lookFrom);
+      let lastFull = -1;
+      for (let i = hist.length - 1; i > 0 && lastFull < 0; i--) if (Number.isFinite((hist[i] as Bucket).fullMin)) lastFull = i;
+      if (lastFull > 0) {
+        const full = hist[lastFull] as Bucket;
+        let low = hist[0] as Bucket;
+        for (let i = 1; i < lastFull; i++) if ((hist[i] as Bucket).min < low.min) low = hist[i] as Bucket;
+        fullSpanSec = (full.t - low.t) / 1000;
+        fullGrowth = full.fullMin - low.min;
+        // The two readings must be far enough apart for a leak to have shown (a quarter window).
+        fullInfo = fullSpanSec >= this.windowSec / 4;
+      }
+      // Half of what the fitted trend predicts over that span must have survived the full GC, and at
+      // least the absolute floor: promoted garbage raises the readings between full GCs, not after them.
+      confirmed = fullInfo && fullGrowth >= Math.max(0.5 * sen.slope * fullSpanSec, th.minGrowthBytes.old_space);
+    }
+
+    const significant = mk.pValue < th.alpha && sen.lower > 0;
+    const bigEnough = growth >= effect;
+    // The statistical condition must persist; the confirmation only gates the alert, so a trend that
+    // has persisted is reported as soon as V8's next full GC confirms it.
+    const trending = significant && bigEnough && !decel.decelerating;
+    const candidate = trending && confirmed;
+
+    if (tr.leak) {
+      // Growth has stopped when the trend is gone. For old_space the bucket minima drop at every full
+      // GC (garbage leaves), which breaks the rank trend of a leak that goes on; there the judge is
+      // what survives full GCs, and without a recent full GC we cannot say it stopped.
+      const stopped = tr.memory === 'old_space'
+        ? fullInfo && fullGrowth < th.stopFraction * floor * (fullSpanSec / this.windowSec)
+        : !(mk.pValue < 0.1 && growth >= th.stopFraction * effect);
+      const returned = current <= tr.leak.baseline + th.stopFraction * floor;
+      tr.stopStreak = stopped || returned ? tr.stopStreak + 1 : 0;
+      if (tr.stopStreak >= th.persistence) {
+        const reason = returned ? 'memory returned to its level before the leak' : 'growth stopped';
+        verdicts.push({ kind: 'episode-end', memory: tr.memory, episodeId: tr.leak.id, endedAt: end, reason });
+        tr.leak = undefined;
+        tr.stopStreak = 0;
+        tr.streak = 0;
+        this.setState(tr, returned ? 'steady' : 'plateau', reason);
+      } else {
+        this.setState(tr, 'leak', tr.stopStreak > 0 ? `growth weakening (${tr.stopStreak}/${th.persistence})` : 'growth continues');
+      }
+      return verdicts;
+    }
+
+    tr.streak = trending ? tr.streak + 1 : 0;
+    st.streak = tr.streak;
+    if (candidate && tr.streak >= th.persistence) {
+      const id = this.newEpisodeId(tr.memory, 'leak', end);
+      const first = segV[0] as number;
+      tr.leak = { id, startedAt: end, baseline: first };
+      tr.stopStreak = 0;
+      const ttl = limit ? timeToLimit(current, limit.bytes, sen.slope, sen.lower, sen.upper) : { seconds: null, lowerSeconds: null, upperSeconds: null };
+      const t0 = Math.round((segT[0] as number) * 1000);
+      this.trends.set(tr.memory, { t0, intercept: sen.intercept + sen.slope * (segT[0] as number), slopePerMs: sen.slope / 1000 });
+      const verdict: LeakVerdict = {
+        kind: 'leak',
+        memory: tr.memory,
+        episodeId: id,
+        detectedAt: end,
+        growthBytesPerSec: sen.slope,
+        growthLowerBytesPerSec: sen.lower,
+        growthUpperBytesPerSec: sen.upper,
+        confidence: th.confidence,
+        pValue: mk.pValue,
+        windowMs,
+        points: segV.length,
+        currentBytes: current,
+        limitBytes: limit ? limit.bytes : Number.NaN,
+        limitSource: limit ? limit.source : 'heap',
+        timeToLimitSec: ttl.seconds,
+        timeToLimitLowerSec: ttl.lowerSeconds,
+        timeToLimitUpperSec: ttl.upperSeconds,
+        trend: { t0, intercept: sen.intercept + sen.slope * (segT[0] as number), slopePerMs: sen.slope / 1000 },
+      };
+      verdicts.push(verdict);
+      this.setState(tr, 'leak', 'leak detected');
+      return verdicts;
+    }
+
+    let state: SeriesState = 'steady';
+    let reason = 'no significant growth';
+    if (trending && !confirmed) {
+      state = 'suspect';
+      reason = fullInfo ? 'growth between full GCs did not survive the last one (promoted garbage?)' : 'waiting for a full GC to confirm growth';
+    } else if (candidate) {
+      state = 'suspect';
+      reason = `growth persists (${tr.streak}/${th.persistence} evaluations)`;
+    } else if (decel.decelerating && decel.firstSlope * (this.windowSec / 2) >= floor) {
+      // Grew by at least the minimum effect in the first half of the window, then slowed down.
+      state = 'plateau';
+      reason = 'grew, then slowed down (filling cache)';
+    } else if (significant) {
+      reason = 'significant but smaller than the minimum effect';
+    }
+    this.setState(tr, state, reason);
+    return verdicts;
+  }
+
+  private setState(tr: SeriesTracker, state: SeriesState, reason: string): void {
+    tr.status.state = tr.leak ? 'leak' : state;
+    tr.status.reason = reason;
+    tr.status.episodeId = tr.leak?.id ?? null;
+    tr.status.spikeEpisodeId = tr.spike?.id ?? null;
+    tr.status.streak = tr.streak;
+  }
+
+  private endSpike(tr: SeriesTracker, end: number, reason: string): Verdict {
+    const id = (tr.spike as SpikeEpisode).id;
+    tr.spike = undefined;
+    return { kind: 'episode-end', memory: tr.memory, episodeId: id, endedAt: end, reason };
+  }
+}

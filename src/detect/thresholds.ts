@@ -1,0 +1,112 @@
+/**
+ * Every threshold of the detector, per sensitivity, with the reason for its value. Computed once
+ * when the detector is built (the window is fixed for the life of the agent).
+ *
+ * Measured effect of these values: see README "How it decides" (scorer table and the long-horizon
+ * simulation on autocorrelated noise).
+ */
+import type { MemorySeries } from './verdict';
+
+export type Sensitivity = 'low' | 'normal' | 'high';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export interface Thresholds {
+  /** Buckets per window: 30 gives MK/Sen enough points (Var(S) ≈ 3100, S resolves ~1%) at O(435) pairs. */
+  bucketsPerWindow: number;
+  /** History kept: two windows, so a step, a plateau or the baseline of an episode can be seen behind the window. */
+  historyBuckets: number;
+  /** Fewer non-empty buckets than this in the window: not enough evidence, keep warming up. */
+  minPoints: number;
+  /** One-sided Mann–Kendall p-value (after Hamed–Rao) below which a trend counts. */
+  alpha: number;
+  /** Consecutive evaluations (one per bucket) a leak must hold before the alert: 1/6 of a window at normal. */
+  persistence: number;
+  /** Minimum growth per window, bytes, per series (absolute floor). */
+  minGrowthBytes: Record<MemorySeries, number>;
+  /** Minimum growth per window as a fraction of the limit (heap or container limit). */
+  minGrowthOfLimit: number;
+  /** Minimum growth per window in units of the robust noise scale of the window's residuals. */
+  minGrowthOfNoise: number;
+  /** Plateau guard: second-half slope below this fraction of the first-half slope = decelerating. */
+  decelerationRatio: number;
+  /** Step guard: two levels must leave at most this fraction of a straight line's squared residual. */
+  stepSseRatio: number;
+  /** Episode end: growth below this fraction of the minimum effect counts as "stopped". */
+  stopFraction: number;
+  /** Confidence level of the reported growth interval. */
+  confidence: number;
+}
+
+export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
+  const base = {
+    bucketsPerWindow: 30,
+    historyBuckets: 60,
+    // 8: Mann–Kendall on 8 points still reaches p < 0.001 for a clean trend (max z ≈ 3.3), and a quiet
+    // process may scavenge less often than once per bucket on short windows (measured: every ~2 s).
+    minPoints: 8,
+    // A ramp split into two levels keeps ~25% of the flat residual but the line fits it exactly, so
+    // the ratio is large; a clean step gives a ratio near 0. 0.5 leaves room for noise around a step.
+    stepSseRatio: 0.5,
+    stopFraction: 0.5,
+    confidence: 0.95,
+  };
+  switch (sensitivity) {
+    case 'low':
+      // For noisy services where an alert must be beyond doubt: 10x stricter p, two thirds of a window
+      // of persistence, and growth at least 7x the slow noise and 1% of the limit per window.
+      return {
+        ...base,
+        alpha: 0.0005,
+        persistence: 20,
+        minGrowthBytes: { old_space: 4 * MiB, external: 4 * MiB, native: 16 * MiB },
+        minGrowthOfLimit: 0.01,
+        minGrowthOfNoise: 7,
+        decelerationRatio: 0.6,
+      };
+    case 'high':
+      // For staging, tests and demos: earlier alerts on smaller leaks, at the price of some false
+      // alarms on strongly autocorrelated noise (measure with `node bench/longrun.js --sensitivity high`).
+      return {
+        ...base,
+        alpha: 0.02,
+        persistence: 8,
+        minGrowthBytes: { old_space: 512 * KiB, external: 512 * KiB, native: 4 * MiB },
+        minGrowthOfLimit: 0.002,
+        minGrowthOfNoise: 3,
+        decelerationRatio: 0.4,
+      };
+    default:
+      return {
+        ...base,
+        // 0.5% per evaluation, after the autocorrelation correction. Consecutive evaluations share 29
+        // of 30 points, so this is not a per-alert rate; persistence and the effect size do the rest.
+        alpha: 0.005,
+        // 15 evaluations in a row = half a window. Autocorrelated noise wanders up for a while and then
+        // comes back; a leak keeps going. Measured while tuning (bench/longrun.js, 3 days x 5 AR(1)
+        // regimes): persistence 8 with alpha 0.01 and 4x noise gave 8 false alarms per 30 simulated
+        // days; persistence 15 with the values below gave none, with median delays of 1.2-1.3 windows
+        // for leaks of 2x the minimum effect and above. Final figures: README.
+        persistence: 15,
+        // 1 MiB per window: below that a heap "leak" is within the churn of JIT code, IC and string
+        // tables of a healthy process. RSS (native) moves in allocator arenas of several MiB, so its
+        // floor is higher.
+        minGrowthBytes: { old_space: 1 * MiB, external: 1 * MiB, native: 8 * MiB },
+        // 0.5% of the limit per window: at the default 30 min window that is ≥ 24% of the limit a day,
+        // an OOM within about four days — the slowest leak worth waking someone for.
+        minGrowthOfLimit: 0.005,
+        // Growth must be 5x the slow noise (see Detector.slowNoise): a rank test alone is fooled by
+        // autocorrelated noise on a 30-point window, whatever correction it uses (measured: HR alone
+        // passed 17% of trendless AR(1) windows with phi 0.9 at p < 0.01; max(HR, AR(1)) about 5%).
+        // While tuning, 2x gave 60 false alarms per 30 simulated days and 4x gave 8.
+        minGrowthOfNoise: 5,
+        // A leak's second half grows at about the same rate as its first; a filling cache at half or less.
+        decelerationRatio: 0.5,
+      };
+  }
+}
+
+export function isSensitivity(v: string): v is Sensitivity {
+  return v === 'low' || v === 'normal' || v === 'high';
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { thresholdsFor } from '../../src/detect/thresholds';
+import type { LeakVerdict } from '../../src/detect/verdict';
+import { anyLeak, gauss, leaks, MiB, rng, runSynthetic } from './synthetic';
+
+const WINDOW_S = 60;
+const BUCKET_S = WINDOW_S / 30;
+const normal = thresholdsFor('normal');
+
+describe('detector properties (window 60 s, normal sensitivity)', () => {
+  it('flat noisy series never alert, for many seeds', () => {
+    for (let seed = 1; seed <= 8; seed++) {
+      const r = rng(seed);
+      const res = runSynthetic({ old: () => 80 * MiB + 0.3 * MiB * gauss(r), external: () => 10 * MiB + 0.2 * MiB * gauss(r) }, 10 * WINDOW_S);
+      expect(anyLeak(res)).toEqual([]);
+    }
+  });
+
+  it('strictly decreasing series never alert', () => {
+    const res = runSynthetic({ old: (s) => 200 * MiB - s * 50_000, external: (s) => 50 * MiB - s * 20_000 }, 8 * WINDOW_S);
+    expect(anyLeak(res)).toEqual([]);
+  });
+
+  it('a linear trend above the effect size always alerts once the window is full (+ persistence)', () => {
+    // Growth per window from 4 to 40 MiB: all above max(1 MiB, 0.5% of the 512 MiB heap limit).
+    for (const perWindow of [4, 10, 40]) {
+      for (let seed = 1; seed <= 3; seed++) {
+        const r = rng(100 * perWindow + seed);
+        const slope = (perWindow * MiB) / WINDOW_S;
+        const res = runSynthetic({ old: (s) => 60 * MiB + slope * s + 0.2 * MiB * gauss(r) }, 4 * WINDOW_S);
+        const found = leaks(res);
+        expect(found.length).toBe(1);
+        const v = found[0] as LeakVerdict;
+        // First evaluation with a full window, plus the persistence, plus one bucket of slack for the
+        // evaluation boundary.
+        expect(v.detectedAt - res.t0).toBeLessThanOrEqual((WINDOW_S + (normal.persistence + 2) * BUCKET_S) * 1000);
+        expect(v.growthLowerBytesPerSec).toBeLessThanOrEqual(slope);
+        expect(v.growthUpperBytesPerSec).toBeGreaterThanOrEqual(slope);
+        expect(Math.abs(v.growthBytesPerSec - slope) / slope).toBeLessThan(0.15);
+        expect(v.pValue).toBeLessThan(normal.alpha);
+        expect(v.limitSource).toBe('heap');
+        expect(v.limitBytes).toBe(512 * MiB);
+        expect(v.timeToLimitSec).toBeGreaterThan(0);
+        expect(v.timeToLimitLowerSec as number).toBeLessThanOrEqual(v.timeToLimitSec as number);
+      }
+    }
+  });
+
+  it('a trend below the minimum effect does not alert', () => {
+    const res = runSynthetic({ old: (s) => 60 * MiB + ((0.5 * MiB) / WINDOW_S) * s }, 6 * WINDOW_S);
+    expect(anyLeak(res)).toEqual([]);
+    expect(res.detector.states().old_space.reason).toMatch(/smaller than the minimum effect/);
+  });
+
+  it('a step is a spike, not a leak', () => {
+    const r = rng(5);
+    const res = runSynthetic({ old: (s) => (s < 150 ? 60 : 90) * MiB + 0.2 * MiB * gauss(r) }, 6 * WINDOW_S);
+    expect(anyLeak(res)).toEqual([]);
+    const spikes = res.verdicts.filter((v) => v.kind === 'spike' && v.memory === 'old_space');
+    expect(spikes.length).toBe(1);
+    const spike = spikes[0] as { sizeBytes: number; at: number };
+    expect(spike.sizeBytes / MiB).toBeCloseTo(30, 0);
+    expect(Math.abs(spike.at - (res.t0 + 150_000))).toBeLessThanOrEqual(2 * BUCKET_S * 1000);
+    // The spike episode ends once the new level has held for a window.
+    expect(res.verdicts.some((v) => v.kind === 'episode-end' && v.episodeId === (spikes[0] as { episodeId: string }).episodeId)).toBe(true);
+  });
+
+  it('a saturating curve (a cache filling up) is a plateau, not a leak', () => {
+    const r = rng(9);
+    const res = runSynthetic({ old: (s) => 60 * MiB + 40 * MiB * (1 - Math.exp(-s / 40)) + 0.1 * MiB * gauss(r) }, 6 * WINDOW_S);
+    expect(anyLeak(res)).toEqual([]);
+    expect(res.states.old_space).toContain('plateau');
+  });
+
+  it('growth between full GCs that full GCs remove (promoted garbage) is not a leak', () => {
+    const r = rng(11);
+    const res = runSynthetic({ old: () => 60 * MiB + 0.1 * MiB * gauss(r), garbagePerSec: 200_000 }, 6 * WINDOW_S, { fullEvery: 40 });
+    expect(anyLeak(res)).toEqual([]);
+  });
+
+  it('alerts once per episode and ends the episode when growth stops', () => {
+    const r = rng(13);
+    const slope = (8 * MiB) / WINDOW_S;
+    const stopAt = 5 * WINDOW_S;
+    const res = runSynthetic({ old: (s) => 60 * MiB + slope * Math.min(s, stopAt) + 0.1 * MiB * gauss(r) }, 10 * WINDOW_S);
+    const found = leaks(res);
+    expect(found.length).toBe(1);
+    const id = (found[0] as LeakVerdict).episodeId;
+    const end = res.verdicts.find((v) => v.kind === 'episode-end' && v.episodeId === id);
+    expect(end).toBeDefined();
+    expect((end as { endedAt: number }).endedAt).toBeGreaterThan(res.t0 + stopAt * 1000);
+    expect(res.detector.states().old_space.state).not.toBe('leak');
+  });
+
+  it('a Buffer leak shows in external memory', () => {
+    const res = runSynthetic({ old: () => 60 * MiB, external: (s) => 10 * MiB + s * 100_000 }, 3 * WINDOW_S);
+    expect(leaks(res, 'external').length).toBe(1);
+    expect(leaks(res, 'old_space')).toEqual([]);
+    expect((leaks(res, 'external')[0] as LeakVerdict).limitSource).toBe('host');
+  });
+
+  it('warms up for a full window before judging', () => {
+    const res = runSynthetic({ old: (s) => 60 * MiB + s * 200_000 }, WINDOW_S - 5);
+    expect(res.verdicts).toEqual([]);
+    expect(res.detector.states().old_space.state).toBe('warming-up');
+  });
+
+  it('low sensitivity needs more than high sensitivity', () => {
+    const slope = (3 * MiB) / WINDOW_S;
+    const r1 = rng(21);
+    const r2 = rng(21);
+    const high = runSynthetic({ old: (s) => 60 * MiB + slope * s + 0.1 * MiB * gauss(r1) }, 4 * WINDOW_S, { sensitivity: 'high' });
+    const low = runSynthetic({ old: (s) => 60 * MiB + slope * s + 0.1 * MiB * gauss(r2) }, 4 * WINDOW_S, { sensitivity: 'low' });
+    expect(leaks(high).length).toBe(1);
+    expect(leaks(low)).toEqual([]);
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { hamedRaoCorrection, mannKendall, mannKendallS, mannKendallVariance, ranks } from '../../src/detect/mann-kendall';
+import { theilSen } from '../../src/detect/theil-sen';
+import { normalCdf, normalQuantile, normalUpperTail } from '../../src/detect/normal';
+import { bestStep, isStep, linearSse } from '../../src/detect/level-shift';
+import { deceleration } from '../../src/detect/deceleration';
+import { timeToLimit } from '../../src/detect/time-to-limit';
+import { BucketMinima } from '../../src/detect/decimate';
+
+/** Deterministic PRNG (mulberry32) and standard normal draws, so tests never flake. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+describe('normal distribution', () => {
+  it('matches table values', () => {
+    expect(normalCdf(1.96)).toBeCloseTo(0.975, 4);
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
+    expect(normalQuantile(0.005)).toBeCloseTo(-2.575829, 5);
+    expect(normalUpperTail(3)).toBeCloseTo(0.0013499, 6);
+    // Far tail stays positive and tiny instead of rounding to zero.
+    expect(normalUpperTail(8)).toBeGreaterThan(0);
+    expect(normalUpperTail(8)).toBeLessThan(1e-14);
+  });
+});
+
+describe('Mann–Kendall', () => {
+  // Hand computation for x = [1, 2, 3, 2, 4]:
+  //   pairs from 1: +4; from 2: (3)+ (2)0 (4)+ = +2; from 3: (2)− (4)+ = 0; from 2: (4)+ = +1  → S = 7
+  //   one tie group of size 2 (the value 2): Σ t(t−1)(2t+5) = 2·1·9 = 18
+  //   Var(S) = (5·4·15 − 18)/18 = 282/18 = 15.667;  z = (7 − 1)/√15.667 = 1.5159;  p = 0.0648
+  const x = [1, 2, 3, 2, 4];
+  it('computes S and the tie-corrected variance', () => {
+    expect(mannKendallS(x)).toBe(7);
+    expect(mannKendallVariance(x)).toBeCloseTo(282 / 18, 10);
+    const r = mannKendall(x);
+    expect(r.z).toBeCloseTo(6 / Math.sqrt(282 / 18), 10);
+    expect(r.pValue).toBeCloseTo(0.0648, 3);
+    expect(r.correction).toBe(1);
+  });
+  it('gives all-tied series zero S and no evidence', () => {
+    const r = mannKendall([5, 5, 5, 5, 5, 5]);
+    expect(r.s).toBe(0);
+    expect(r.varS).toBe(0); // (6·5·17 − 6·5·17)/18
+    expect(r.pValue).toBe(1);
+  });
+  it('ranks ties by their average rank', () => {
+    expect(ranks([3, 1, 3, 2])).toEqual([3.5, 1, 3.5, 2]);
+  });
+  it('Hamed–Rao: about 1 for independent noise, clearly above 1 for AR(1) noise', () => {
+    const r = rng(7);
+    const white = Array.from({ length: 60 }, () => gauss(r));
+    const ar: number[] = [];
+    let prev = 0;
+    for (let i = 0; i < 60; i++) ar.push((prev = 0.9 * prev + gauss(r)));
+    expect(hamedRaoCorrection(white)).toBeLessThan(1.5);
+    expect(hamedRaoCorrection(ar)).toBeGreaterThan(2);
+    // Never below 1: negative autocorrelation must not make the test more liberal.
+    expect(hamedRaoCorrection([1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1])).toBe(1);
+  });
+  it('the correction turns an autocorrelated random walk from "significant" into "not"', () => {
+    // A random walk with no drift, seed chosen so the plain test is fooled.
+    let fooled = 0;
+    let corrected = 0;
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = rng(seed);
+      const y: number[] = [];
+      let v = 0;
+      for (let i = 0; i < 30; i++) y.push((v = 0.95 * v + gauss(r)));
+      const t = y.map((_, i) => i);
+      const sen = theilSen(t, y, 0);
+      const det = y.map((val, i) => val - sen.slope * i);
+      if (mannKendall(y).pValue < 0.01) fooled++;
+      if (mannKendall(y, det).pValue < 0.01) corrected++;
+    }
+    expect(corrected).toBeLessThan(fooled);
+  });
+});
+
+describe('Theil–Sen', () => {
+  // Pairwise slopes of t = 0..4, y = [1, 2, 3, 2, 4], sorted:
+  //   −1, 0, 1/3, 1/2, 2/3, 3/4, 1, 1, 1, 2   (N = 10)  → median (2/3 + 3/4)/2 = 17/24
+  // Interval with Var(S) = 15.667 at 95%: C = 1.96·3.958 = 7.758; M1 = round(1.121) = 1, M2 = round(8.879) = 9
+  //   lower = 1st slope = −1, upper = 10th slope = 2.  Intercept = median(y − 17/24·t) = 1.1667.
+  it('matches the hand computation', () => {
+    const s = theilSen([0, 1, 2, 3, 4], [1, 2, 3, 2, 4], 282 / 18, 0.95);
+    expect(s.slope).toBeCloseTo(17 / 24, 12);
+    expect(s.lower).toBe(-1);
+    expect(s.upper).toBe(2);
+    expect(s.intercept).toBeCloseTo(1 + 1 / 6, 10);
+  });
+  it('narrows the interval as the data grows and ignores a gross outlier', () => {
+    const t = Array.from({ length: 30 }, (_, i) => i);
+    const y = t.map((i) => 10 + 2 * i + ((i * 7) % 5) - 2);
+    y[12] = 1e9;
+    const mk = mannKendall(y);
+    const s = theilSen(t, y, mk.varS);
+    expect(s.slope).toBeCloseTo(2, 0);
+    expect(s.lower).toBeGreaterThan(1.5);
+    expect(s.upper).toBeLessThan(2.5);
+  });
+});
+
+describe('level shift', () => {
+  const t = Array.from({ length: 30 }, (_, i) => i);
+  it('finds a clean step and its size', () => {
+    const y = t.map((i) => (i < 14 ? 100 : 150) + (i % 3));
+    const s = bestStep(t, y);
+    expect(s?.index).toBe(14);
+    expect(s?.size).toBe(50);
+    expect(isStep(s, 0.5)).toBe(true);
+  });
+  it('does not call a ramp a step', () => {
+    const y = t.map((i) => 100 + 3 * i + (i % 3));
+    expect(isStep(bestStep(t, y), 0.5)).toBe(false);
+  });
+  it('computes the straight-line residual', () => {
+    expect(linearSse([0, 1, 2], [0, 1, 2])).toBeCloseTo(0, 12);
+    // Best line through (0,0),(1,1),(2,0) is y = 1/3: residuals −1/3, 2/3, −1/3 → SSE = 2/3.
+    expect(linearSse([0, 1, 2], [0, 1, 0])).toBeCloseTo(2 / 3, 12);
+  });
+});
+
+describe('deceleration', () => {
+  const t = Array.from({ length: 30 }, (_, i) => i);
+  it('flags a saturating curve and not a line', () => {
+    expect(deceleration(t, t.map((i) => 100 * (1 - Math.exp(-i / 8))), 0.5).decelerating).toBe(true);
+    expect(deceleration(t, t.map((i) => 5 * i), 0.5).decelerating).toBe(false);
+  });
+});
+
+describe('time to limit', () => {
+  it('divides the headroom by the slope and its bounds', () => {
+    expect(timeToLimit(100, 1100, 10, 5, 20)).toEqual({ seconds: 100, lowerSeconds: 50, upperSeconds: 200 });
+    expect(timeToLimit(100, 1100, 10, -1, 20).upperSeconds).toBeNull();
+  });
+});
+
+describe('bucket minima', () => {
+  it('keeps the minimum and the full-GC minimum per bucket, bounded', () => {
+    const b = new BucketMinima(1000, 3);
+    b.add(100, 50);
+    b.add(200, 40, true);
+    b.add(300, 45);
+    b.add(1500, 70);
+    b.add(2500, 80);
+    b.add(3500, 90);
+    expect(b.size).toBe(3);
+    const all = b.since(0);
+    expect(all.map((x) => x.min)).toEqual([70, 80, 90]);
+    const c = new BucketMinima(1000, 10);
+    c.add(100, 50);
+    c.add(200, 40, true);
+    c.add(300, 45);
+    const [first] = c.since(0);
+    expect(first).toMatchObject({ min: 40, fullMin: 40, last: 45, lastT: 300, count: 3 });
+  });
+});

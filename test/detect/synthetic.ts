@@ -1,0 +1,74 @@
+/**
+ * Synthetic process for detector tests: one drain per virtual second with a scavenge record, a full
+ * GC every `fullEvery` seconds, and a process-memory reading. Deterministic (seeded PRNG).
+ */
+import { Detector, type DetectorOptions } from '../../src/detect/detector';
+import type { Verdict } from '../../src/detect/verdict';
+import type { GcRecord } from '../../src/sampler/types';
+
+export const MiB = 1024 * 1024;
+
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+export function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+export interface Shape {
+  /** Live old-generation bytes at second `s`. */
+  old(s: number): number;
+  /** External bytes at second `s` (default flat 10 MiB). */
+  external?(s: number): number;
+  /** Garbage promoted per second between full GCs (default 0). */
+  garbagePerSec?: number;
+}
+
+export interface RunResult {
+  verdicts: Verdict[];
+  detector: Detector;
+  /** Every state seen per series, in order of change. */
+  states: Record<string, string[]>;
+  t0: number;
+}
+
+export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number } = {}): RunResult {
+  const detector = new Detector({ windowMs: opts.windowMs ?? 60_000, sensitivity: opts.sensitivity ?? 'normal' });
+  const fullEvery = opts.fullEvery ?? 5;
+  const t0 = Date.UTC(2026, 0, 1);
+  const verdicts: Verdict[] = [];
+  const states: Record<string, string[]> = { old_space: [], external: [], native: [] };
+  let garbage = 0;
+  for (let s = 0; s < seconds; s++) {
+    const t = t0 + s * 1000;
+    const full = s % fullEvery === 0;
+    if (full) garbage = 0;
+    else garbage += shape.garbagePerSec ?? 0;
+    const old = shape.old(s) + garbage;
+    const ext = shape.external ? shape.external(s) : 10 * MiB;
+    const record: GcRecord = {
+      kind: full ? 'mark-sweep-compact' : 'scavenge',
+      startTime: t - 2,
+      duration: 1,
+      after: { new_space: { used: MiB, committed: 16 * MiB }, old_space: { used: old, committed: old + 4 * MiB } },
+      external: ext,
+    };
+    const memory = { time: t, rss: old + ext + 60 * MiB, heapUsed: old + MiB, heapTotal: old + 20 * MiB, heapLimit: 512 * MiB, external: ext, arrayBuffers: ext };
+    verdicts.push(...detector.observe({ records: [record], memory, container: undefined, hostMemoryBytes: 8192 * MiB }));
+    for (const [name, st] of Object.entries(detector.states())) {
+      const list = states[name] as string[];
+      if (list[list.length - 1] !== st.state) list.push(st.state);
+    }
+  }
+  return { verdicts, detector, states, t0 };
+}
+
+export const leaks = (r: RunResult, memory = 'old_space'): Verdict[] => r.verdicts.filter((v) => v.kind === 'leak' && v.memory === memory);
+export const anyLeak = (r: RunResult): Verdict[] => r.verdicts.filter((v) => v.kind === 'leak');
