@@ -85,7 +85,13 @@ export function nonNestedRetained(a: HeapAnalysis, groupOf: Int32Array, groupCou
  * Groups reportable objects by (kind, holder path). `newAfterId`: ids above it count as
  * allocated after the baseline.
  */
-export function groupByKindAndHolder(a: HeapAnalysis, newAfterId: number | null = null): Group[] {
+export interface Grouping {
+  groups: Group[];
+  /** Group index per node, -1 for nodes in no group. */
+  groupOf: Int32Array;
+}
+
+export function groupByKindAndHolder(a: HeapAnalysis, newAfterId: number | null = null): Grouping {
   const s = a.snapshot;
   const n = s.nodeCount;
   const { idom, order } = a.tree;
@@ -131,14 +137,18 @@ export function groupByKindAndHolder(a: HeapAnalysis, newAfterId: number | null 
     grp.count++;
     grp.selfSize += s.selfSize(v);
     if (newAfterId !== null && s.nodeId(v) > newAfterId && s.hasOrderedId(v)) grp.newCount++;
-    if ((a.retained[v] as number) > (a.retained[grp.representative] as number)) {
+    // The representative is the member nearest the GC roots (largest on ties): the head of a
+    // linked list, not its middle, so its path is the short, readable one.
+    const dv = a.retainers.distance[v] as number;
+    const dr = a.retainers.distance[grp.representative] as number;
+    if (dv < dr || (dv === dr && (a.retained[v] as number) > (a.retained[grp.representative] as number))) {
       grp.representative = v;
       grp.holder = h;
     }
   }
   const sums = nonNestedRetained(a, groupOf, groups.length);
   for (let g = 0; g < groups.length; g++) (groups[g] as Group).retainedSize = sums[g] as number;
-  return groups;
+  return { groups, groupOf };
 }
 
 export interface ConstructorSummary {

@@ -12,3 +12,4 @@ export { groupByKindAndHolder, summarizeByConstructor, type Group, type Construc
 export { suspectsFromSnapshot, suspectsFromDiff, summarizeBaseline, formatBytes, type Suspect, type BaselineSummary } from './suspects';
 export { analyzeFiles, type AnalysisReport } from './run';
 export { redactSnapshot, type RedactResult } from './redact';
+export { topAllocationSites, isSamplingHeapProfile, type AllocationSite, type SamplingHeapProfile } from './heap-profile';

@@ -98,8 +98,8 @@ export class SnapshotParser {
       switch (this.state) {
         case St.Start: {
           const c = chunk[i] as number;
-          if (isWs(c) || (this.base + i === 0 && c === 0xef)) { i++; break; } // allow a UTF-8 BOM start
-          if (c === 0xbb || c === 0xbf) { i++; break; }
+          // Whitespace and a UTF-8 byte order mark may precede the object.
+          if (isWs(c) || (this.base + i < 3 && (c === 0xef || c === 0xbb || c === 0xbf))) { i++; break; }
           if (c !== 0x7b) this.fail(`not a heap snapshot: expected '{' but found ${describe(c)}`, i);
           this.state = St.KeyOrEnd;
           i++;
@@ -293,19 +293,19 @@ export class SnapshotParser {
         let j = i;
         if (this.strEsc) { this.strEsc = false; j++; }
         let closed = -1;
+        let hasEsc = this.strHasEsc;
         while (j < n) {
-          const q = chunk.indexOf(0x22, j);
-          const b = chunk.indexOf(0x5c, j);
-          if (b !== -1 && (q === -1 || b < q)) {
-            this.strHasEsc = true;
-            if (b + 1 >= n) { this.strEsc = true; j = n; break; }
-            j = b + 2;
+          const c = chunk[j] as number;
+          if (c === 0x22) { closed = j; break; }
+          if (c === 0x5c) {
+            hasEsc = true;
+            if (j + 1 >= n) { this.strEsc = true; j = n; break; }
+            j += 2;
             continue;
           }
-          if (q === -1) { j = n; break; }
-          closed = q;
-          break;
+          j++;
         }
+        this.strHasEsc = hasEsc;
         if (closed === -1) {
           table.appendBytes(chunk, i, n);
           return n;
@@ -392,6 +392,7 @@ export class SnapshotParser {
   /** Call after the last chunk; validates completeness and cross-references. */
   end(): RawSnapshot {
     if (this.base === 0) throw new SnapshotFormatError('empty file: no bytes to parse (was the snapshot interrupted, e.g. the process OOM-killed while writing it?)');
+    if (this.state === St.Start) throw new SnapshotFormatError(`empty file: ${this.base} bytes of whitespace and no JSON object`);
     if (this.state !== St.Done) {
       const where = this.state === St.Numbers ? ` inside "${this.key}"` : this.state === St.Strings ? ' inside "strings"' : '';
       throw new SnapshotFormatError(`truncated snapshot: the file ends${where} at byte ${this.base} before the closing '}'`);

@@ -52,6 +52,9 @@ export function buildRetainerIndex(s: HeapSnapshot): RetainerIndex {
   let tail = 1;
   const internal = s.edgeInternal;
   const hidden = s.edgeHidden;
+  // Edge names that are decimal numbers ("419" from a handle scope, hash-table slots) are
+  // positions, not names: they hash like element indices so paths compare across snapshots.
+  const numericName = digitsOnlyStrings(s);
   while (head < tail) {
     const levelEnd = tail;
     const level = distance[queue[head] as number] as number;
@@ -70,7 +73,7 @@ export function buildRetainerIndex(s: HeapSnapshot): RetainerIndex {
           distance[w] = level + 1;
           parentEdge[w] = e;
           parentNode[w] = v;
-          const nameHash = s.edgeHasIndex(t) ? ELEMENT_NAME : s.strings.hash(s.edgeNameOrIndex(e));
+          const nameHash = s.edgeHasIndex(t) || numericName[s.edgeNameOrIndex(e)] === 1 ? ELEMENT_NAME : s.strings.hash(s.edgeNameOrIndex(e));
           const hop = mix(mix(t, nameHash), nodeKindHash(s, w));
           if (hop === lastHop[v]) {
             pathHash[w] = pathHash[v] as number;
@@ -87,6 +90,19 @@ export function buildRetainerIndex(s: HeapSnapshot): RetainerIndex {
   return { parentEdge, parentNode, distance, pathHash };
 }
 
+function digitsOnlyStrings(s: HeapSnapshot): Uint8Array {
+  const out = new Uint8Array(s.strings.count);
+  for (let e = 0; e < s.edgeCount; e++) {
+    const t = s.edgeType(e);
+    if (s.edgeHasIndex(t)) continue;
+    const idx = s.edgeNameOrIndex(e);
+    if (out[idx] !== 0) continue;
+    out[idx] = /^[0-9]+$/.test(s.strings.get(idx)) ? 1 : 2;
+  }
+  for (let i = 0; i < out.length; i++) if (out[i] === 2) out[i] = 0;
+  return out;
+}
+
 /**
  * The retainer chain of `node` as readable strings, from the GC roots down to the node:
  * holder, edge, holder, edge, …, node. The synthetic root itself is left out.
@@ -100,19 +116,20 @@ export function retainerPath(s: HeapSnapshot, idx: RetainerIndex, node: number, 
   }
   if (v !== s.rootIndex) return ['(unreachable from GC roots: held only by weak references)', s.nodeLabel(node)];
   hops.reverse();
+  // Pairs (edge, node) from the first node below the synthetic root down to the node.
+  const pairs: [string, string][] = hops.map((e, i) => [i === 0 ? '' : edgeLabel(s, e), s.nodeLabel(s.edgeTarget[e] as number)]);
   const out: string[] = [];
-  // hops[0] leaves the synthetic root; start the chain at its target.
-  let elided = 0;
-  for (let i = 0; i < hops.length; i++) {
-    const e = hops[i] as number;
-    if (i > 0) {
-      // Keep the head and the tail of very long chains (e.g. long linked lists).
-      if (hops.length > maxHops && i >= maxHops / 2 && i < hops.length - maxHops / 2) { elided++; continue; }
-      if (elided > 0) { out.push(`… ${elided} more hops …`); elided = 0; }
-      out.push(edgeLabel(s, e));
-    }
-    out.push(s.nodeLabel(s.edgeTarget[e] as number));
+  let i = 0;
+  while (i < pairs.length) {
+    const [edge, label] = pairs[i] as [string, string];
+    // Runs of the same hop (a linked list: _idleNext → Timeout → _idleNext → Timeout …) read as one.
+    let j = i + 1;
+    while (j < pairs.length && (pairs[j] as [string, string])[0] === edge && (pairs[j] as [string, string])[1] === label) j++;
+    if (edge) out.push(j - i > 1 ? `${edge} (×${j - i})` : edge);
+    out.push(label);
+    i = j;
   }
+  if (out.length > maxHops * 2) out.splice(maxHops, out.length - maxHops * 2, `… ${out.length - maxHops * 2} more …`);
   if (hops.length === 0) out.push(s.nodeLabel(node));
   return out;
 }

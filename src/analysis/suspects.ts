@@ -11,7 +11,7 @@
  * (kind + holder path, see aggregate.ts) whose count and retained size grew since the baseline,
  * and that hold such new objects, are suspects — grown at every step first when there are three.
  */
-import { groupByKindAndHolder, isReportableType, type Group } from './aggregate';
+import { groupByKindAndHolder, isReportableType, type Group, type Grouping } from './aggregate';
 import type { HeapAnalysis } from './heap-analysis';
 import { nodeKindHash, retainerPath } from './retainers';
 
@@ -31,6 +31,11 @@ export interface Suspect {
   newCount?: number;
   /** The object that holds them all (label). */
   holder: string;
+  /**
+   * Other groups that are part of the same leak (held by this group's members, or by the same
+   * holder), folded in so one leak reads as one suspect.
+   */
+  includes?: { name: string; count: number; countDelta: number; sizeDelta: number }[];
   /** Retainer chain from the GC roots to one representative object: holder, edge, holder, …, object. */
   path: string[];
   explanation: string;
@@ -88,10 +93,12 @@ export function suspectsFromSnapshot(a: HeapAnalysis, options: SingleOptions = {
   out.sort((x, y) => y.retainedSize - x.retainedSize);
   if (out.length > 0) return out.slice(0, limit);
   // A heap with no dominant holder: fall back to the largest groups.
-  return groupByKindAndHolder(a)
-    .sort((x, y) => y.retainedSize - x.retainedSize)
-    .slice(0, limit)
-    .map((g) => groupSuspect(a, g, g.count, g.retainedSize, undefined));
+  const grouping = groupByKindAndHolder(a);
+  const ranked = grouping.groups.map((g, i) => ({ index: i, countDelta: g.count, sizeDelta: g.retainedSize }));
+  ranked.sort((x, y) => y.sizeDelta - x.sizeDelta);
+  return foldSameLeak(a, grouping, ranked, limit).map(({ index, countDelta, sizeDelta, includes }) =>
+    withIncludes(groupSuspect(a, grouping.groups[index] as Group, countDelta, sizeDelta, undefined), includes),
+  );
 }
 
 function accumulationSuspect(a: HeapAnalysis, p: number): Suspect | null {
@@ -195,7 +202,7 @@ function groupKey(kind: number, holderPath: number): number {
 /** Reduces an analysed baseline to what the diff needs, so its arrays can be dropped. */
 export function summarizeBaseline(a: HeapAnalysis): BaselineSummary {
   const groups = new Map<number, { count: number; retainedSize: number }>();
-  for (const g of groupByKindAndHolder(a)) {
+  for (const g of groupByKindAndHolder(a).groups) {
     const key = groupKey(g.kind, g.holderPath);
     const prev = groups.get(key);
     if (prev) {
@@ -221,14 +228,16 @@ export function suspectsFromDiff(baselines: BaselineSummary[], after: HeapAnalys
   const first = baselines[0] as BaselineSummary;
   const limit = options.limit ?? 10;
   const minDelta = options.minSizeDelta ?? Math.max(1024, 0.001 * after.totalSize);
-  const scored: { g: Group; countDelta: number; sizeDelta: number; steady: boolean }[] = [];
-  for (const g of groupByKindAndHolder(after, first.maxNodeId)) {
-    if (g.newCount === 0) continue;
+  const grouping = groupByKindAndHolder(after, first.maxNodeId);
+  const scored: Ranked[] = [];
+  const steadyOf = new Map<number, boolean>();
+  grouping.groups.forEach((g, index) => {
+    if (g.newCount === 0) return;
     const key = groupKey(g.kind, g.holderPath);
     const before = first.groups.get(key) ?? { count: 0, retainedSize: 0 };
     const countDelta = g.count - before.count;
     const sizeDelta = g.retainedSize - before.retainedSize;
-    if (countDelta <= 0 || sizeDelta < minDelta) continue;
+    if (countDelta <= 0 || sizeDelta < minDelta) return;
     // With intermediate snapshots: did it grow at every step?
     let steady = true;
     let prev = before.count;
@@ -238,8 +247,72 @@ export function suspectsFromDiff(baselines: BaselineSummary[], after: HeapAnalys
       prev = c;
     }
     if (g.count <= prev) steady = false;
-    scored.push({ g, countDelta, sizeDelta, steady });
+    steadyOf.set(index, steady);
+    scored.push({ index, countDelta, sizeDelta });
+  });
+  scored.sort((x, y) => {
+    const sx = steadyOf.get(x.index) === true;
+    const sy = steadyOf.get(y.index) === true;
+    return sx === sy ? y.sizeDelta - x.sizeDelta : sx ? -1 : 1;
+  });
+  return foldSameLeak(after, grouping, scored, limit).map(({ index, countDelta, sizeDelta, includes }) => {
+    const g = grouping.groups[index] as Group;
+    return withIncludes(groupSuspect(after, g, countDelta, sizeDelta, g.newCount), includes);
+  });
+}
+
+interface Ranked {
+  index: number;
+  countDelta: number;
+  sizeDelta: number;
+}
+
+type Folded = Ranked & { includes: { name: string; count: number; countDelta: number; sizeDelta: number }[] };
+
+/**
+ * One leak, one suspect: walking the ranking best first, a group is folded into an earlier one
+ * when its representative is held (through the dominator tree, a few holders up) by a member of
+ * that group, or when both share the very same holder object (a Map's keys and its values).
+ */
+function foldSameLeak(a: HeapAnalysis, grouping: Grouping, ranked: Ranked[], limit: number): Folded[] {
+  const out: Folded[] = [];
+  const slotOfGroup = new Map<number, number>();
+  const slotOfHolder = new Map<number, number>();
+  const { idom } = a.tree;
+  const root = a.snapshot.rootIndex;
+  for (const r of ranked) {
+    const g = grouping.groups[r.index] as Group;
+    let slot = slotOfHolder.get(g.holder);
+    // Walk up a few dominators from the representative looking for an already-listed group.
+    let v = g.representative;
+    for (let hop = 0; slot === undefined && hop < 8 && v !== root; hop++) {
+      v = idom[v] as number;
+      const owner = grouping.groupOf[v] as number;
+      if (owner >= 0 && owner !== r.index) slot = slotOfGroup.get(owner);
+    }
+    if (slot !== undefined) {
+      const host = out[slot] as Folded;
+      const same = host.includes.find((x) => x.name === g.name);
+      if (same) {
+        same.count += g.count;
+        same.countDelta += r.countDelta;
+        same.sizeDelta += r.sizeDelta;
+      } else host.includes.push({ name: g.name, count: g.count, countDelta: r.countDelta, sizeDelta: r.sizeDelta });
+      slotOfGroup.set(r.index, slot);
+      continue;
+    }
+    if (out.length >= limit) continue;
+    slotOfGroup.set(r.index, out.length);
+    slotOfHolder.set(g.holder, out.length);
+    out.push({ ...r, includes: [] });
   }
-  scored.sort((x, y) => (x.steady === y.steady ? y.sizeDelta - x.sizeDelta : x.steady ? -1 : 1));
-  return scored.slice(0, limit).map(({ g, countDelta, sizeDelta }) => groupSuspect(after, g, countDelta, sizeDelta, g.newCount));
+  return out;
+}
+
+function withIncludes(s: Suspect, includes: Folded['includes']): Suspect {
+  if (includes.length === 0) return s;
+  s.includes = includes.slice(0, 10);
+  const parts = includes.slice(0, 3).map((i) => `${i.countDelta.toLocaleString('en-US')} ${i.name}`);
+  s.explanation += ` Part of the same leak: ${parts.join(', ')}${includes.length > 3 ? ', …' : ''}.`;
+  return s;
 }
