@@ -75,13 +75,15 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
   const reachable = count;
   for (let v = 0; v < n; v++) if (dfn[v] === 0) dfsFrom(v, 1);
 
-  // Predecessors (CSR, as preorder numbers) over kept edges.
+  // Predecessors (CSR, as preorder numbers) over kept edges. Edges from garbage (nodes the root
+  // cannot reach) into the live graph are left out: garbage keeps nothing alive.
   const predStart = new Uint32Array(n + 2);
   for (let v = 0; v < n; v++) {
     const end = firstEdge[v + 1] as number;
     for (let k = firstEdge[v] as number; k < end; k++) {
       if (skip !== null && skip[k] !== 0) continue;
       const w = dfn[edgeTarget[k] as number] as number;
+      if (w <= reachable && (dfn[v] as number) > reachable) continue;
       predStart[w + 1] = (predStart[w + 1] as number) + 1;
     }
   }
@@ -94,6 +96,7 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
     for (let k = firstEdge[v] as number; k < end; k++) {
       if (skip !== null && skip[k] !== 0) continue;
       const w = dfn[edgeTarget[k] as number] as number;
+      if (w <= reachable && vn > reachable) continue;
       preds[cursor[w] as number] = vn;
       cursor[w] = (cursor[w] as number) + 1;
     }
@@ -109,8 +112,6 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
     semi[i] = i;
     label[i] = i;
   }
-  // Trees started from unreachable nodes hang under the root through a virtual edge.
-  for (let i = reachable + 1; i <= n; i++) if (parent[i] === 1) semi[i] = 1;
 
   const path = stackNode; // reused as the compression stack
   const evalNode = (v: number): number => {
@@ -137,6 +138,9 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
       const u = evalNode(preds[k] as number);
       if ((semi[u] as number) < (semi[w] as number)) semi[w] = semi[u] as number;
     }
+    // A tree started from a node the root cannot reach hangs under the root by a virtual edge.
+    // Set only now: while w was unprocessed, its descendants had to see semi[w] = w.
+    if (w > reachable && parent[w] === 1) semi[w] = 1;
     const s = semi[w] as number;
     bucketNext[w] = bucketHead[s] as number;
     bucketHead[s] = w;
