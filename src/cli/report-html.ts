@@ -111,7 +111,8 @@ const CLIENT_SCRIPT = `
     if (a < 1073741824) return (n / 1048576).toFixed(0) + ' MB';
     return (n / 1073741824).toFixed(1) + ' GB';
   }
-  function fmtTime(t) { return new Date(t).toISOString().slice(11, 19); }
+  var spanMs = 0;
+  function fmtTime(t) { var iso = new Date(t).toISOString(); return spanMs < 60000 ? iso.slice(11, 22) : iso.slice(11, 19); }
   function frame(svg, W, H, pad, x0, x1, y0, y1, yfmt) {
     var sx = function (t) { return pad.l + (x1 === x0 ? 0 : (t - x0) / (x1 - x0)) * (W - pad.l - pad.r); };
     var sy = function (v) { return H - pad.b - (y1 === y0 ? 0 : (v - y0) / (y1 - y0)) * (H - pad.t - pad.b); };
@@ -138,7 +139,9 @@ const CLIENT_SCRIPT = `
   if (s && s.samples && s.samples.length > 0) {
     var xs = s.samples.map(function (p) { return p.t; });
     var x0 = Math.min.apply(null, xs), x1 = Math.max.apply(null, xs);
-    var keys = ['oldSpace', 'heapUsed', 'external', 'rss'];
+    spanMs = x1 - x0;
+    // RSS is usually several times the heap and would flatten the line that matters; it stays in the data.
+    var keys = ['oldSpace', 'heapUsed', 'external'];
     var ymax = 0;
     s.samples.forEach(function (p) { keys.forEach(function (k) { if (p[k] > ymax) ymax = p[k]; }); });
     var f = frame(mem, W, H, pad, x0, x1, 0, ymax * 1.05 || 1, fmtBytes);
@@ -201,7 +204,7 @@ export function renderReportHtml(d: ReportData): string {
 ${verdictHtml(m)}
 ${d.notes.length ? `<ul class="notes">${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 <h2>Memory after each GC</h2>
-<div class="legend muted"><span><b style="background:#2f6fdf"></b>old space</span><span><b style="background:#8fb0ee"></b>heap used</span><span><b style="background:#a7c957"></b>external</span><span><b style="background:#c9a0dc"></b>RSS</span><span><b style="background:#d62828"></b>trend / alerts</span></div>
+<div class="legend muted"><span><b style="background:#2f6fdf"></b>old space</span><span><b style="background:#8fb0ee"></b>heap used</span><span><b style="background:#a7c957"></b>external</span><span><b style="background:#d62828"></b>trend / alerts</span></div>
 <svg id="memory-chart" class="chart" viewBox="0 0 900 300" role="img" aria-label="post-GC memory"></svg>
 <h2>GC pauses</h2>
 <svg id="gc-chart" class="chart" viewBox="0 0 900 180" role="img" aria-label="GC pauses"></svg>
