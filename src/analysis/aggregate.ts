@@ -10,8 +10,7 @@
  * Retained sizes of a group never double count: an object dominated by another member of the
  * same group adds nothing (a linked list of N nodes retains its size once, not N times).
  */
-import type { HeapAnalysis } from './heap-analysis';
-import { nodeKindHash } from './retainers';
+import { pathHashes, type HeapAnalysis } from './heap-analysis';
 import type { HeapSnapshot } from './snapshot';
 
 export interface Group {
@@ -95,8 +94,7 @@ export function groupByKindAndHolder(a: HeapAnalysis, newAfterId: number | null 
   const s = a.snapshot;
   const n = s.nodeCount;
   const { idom, order } = a.tree;
-  const kind = new Uint32Array(n);
-  for (let v = 0; v < n; v++) kind[v] = nodeKindHash(s, v);
+  const kind = a.kinds;
   // holder[v]: nearest dominator of a different kind; in preorder, so idom is resolved first.
   const holder = new Uint32Array(n);
   holder[s.rootIndex] = s.rootIndex;
@@ -108,7 +106,7 @@ export function groupByKindAndHolder(a: HeapAnalysis, newAfterId: number | null 
   const groupOf = new Int32Array(n).fill(-1);
   const index = new Map<number, number>();
   const groups: Group[] = [];
-  const pathHash = a.retainers.pathHash;
+  const pathHash = pathHashes(a);
   for (let v = 0; v < n; v++) {
     const t = s.nodeType(v);
     if (!isReportableType(s, t)) continue;
@@ -169,7 +167,7 @@ export function summarizeByConstructor(a: HeapAnalysis, top = 20): ConstructorSu
   for (let v = 0; v < n; v++) {
     const t = s.nodeType(v);
     if (t === s.nodeSynthetic) continue;
-    const key = nodeKindHash(s, v);
+    const key = a.kinds[v] as number;
     let g = index.get(key);
     if (g === undefined) {
       g = out.length;

@@ -3,7 +3,7 @@
  * dominator children and the BFS retainer index.
  */
 import { buildDominatorTree, dominatorChildren, retainedSizes, type DominatorTree } from './dominators';
-import { buildRetainerIndex, type RetainerIndex } from './retainers';
+import { buildRetainerIndex, nodeKinds, type RetainerIndex } from './retainers';
 import type { HeapSnapshot } from './snapshot';
 
 export interface HeapAnalysis {
@@ -12,38 +12,50 @@ export interface HeapAnalysis {
   retained: Float64Array;
   children: { start: Uint32Array; children: Uint32Array };
   retainers: RetainerIndex;
+  /** Kind hash (type + constructor name) per node. */
+  kinds: Uint32Array;
   /** Retained size of the root: the whole heap as the snapshot accounts it. */
   totalSize: number;
 }
 
-/** Marks the edges that do not retain (weak, non-root shortcuts). */
-export function nonRetainingEdges(s: HeapSnapshot): Uint8Array {
-  const skip = new Uint8Array(s.edgeCount);
-  for (let v = 0; v < s.nodeCount; v++) {
-    const end = s.firstEdge[v + 1] as number;
-    for (let e = s.firstEdge[v] as number; e < end; e++) if (!s.isEssentialEdge(v, s.edgeType(e))) skip[e] = 1;
-  }
-  return skip;
+/** Path-shape hashes of the retainer index, computed on first need (one more BFS). */
+export function pathHashes(a: HeapAnalysis): Uint32Array {
+  if (a.retainers.pathHash === null) a.retainers = buildRetainerIndex(a.snapshot, a.kinds, true);
+  return a.retainers.pathHash as Uint32Array;
 }
 
-export function analyzeHeap(s: HeapSnapshot): HeapAnalysis {
+export interface AnalyzeOptions {
+  /**
+   * Compute path-shape hashes during the retainer BFS (needed to group objects by holder and to
+   * diff snapshots). Single-snapshot suspects do without; `withPathHashes` adds them later.
+   */
+  pathHashes?: boolean;
+}
+
+export function analyzeHeap(s: HeapSnapshot, options: AnalyzeOptions = {}): HeapAnalysis {
   const tree = buildDominatorTree({
     nodeCount: s.nodeCount,
     firstEdge: s.firstEdge,
-    edgeTarget: s.edgeTarget,
-    skip: nonRetainingEdges(s),
+    edgeTarget: s.edges,
+    edgeStride: s.edgeStride,
+    edgeTargetOffset: s.edgeToOffset,
+    // Weak and non-root shortcut edges are recognised from the edge records themselves: no
+    // per-edge flag array (one byte per edge is 45 MB at a gigabyte snapshot).
+    edgeTypes: { typeOffset: s.layout.edgeType, weak: s.edgeWeak, shortcut: s.edgeShortcut },
     root: s.rootIndex,
   });
   const nfc = s.layout.nodeFieldCount;
   const off = s.layout.nodeSelfSize;
   const nodes = s.nodes;
   const retained = retainedSizes(tree, (v) => nodes[v * nfc + off] as number);
+  const kinds = nodeKinds(s);
   return {
+    kinds,
     snapshot: s,
     tree,
     retained,
     children: dominatorChildren(tree),
-    retainers: buildRetainerIndex(s),
+    retainers: buildRetainerIndex(s, kinds, options.pathHashes === true),
     totalSize: retained[s.rootIndex] as number,
   };
 }

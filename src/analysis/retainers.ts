@@ -13,11 +13,10 @@ import type { HeapSnapshot } from './snapshot';
 export interface RetainerIndex {
   /** Edge ordinal by which BFS first reached each node; NONE for the root and unreached nodes. */
   parentEdge: Uint32Array;
-  /** Source node of parentEdge. */
-  parentNode: Uint32Array;
   /** Distance from the root in edges; NONE when unreachable. */
   distance: Uint32Array;
-  pathHash: Uint32Array;
+  /** Path-shape hash per node; null when built without (single-snapshot suspects need none). */
+  pathHash: Uint32Array | null;
 }
 
 export const NONE = 0xffffffff;
@@ -36,58 +35,98 @@ export function nodeKindHash(s: HeapSnapshot, v: number): number {
   return mix(mix(0x7654321, t), s.strings.hash(s.nodeNameIndex(v)));
 }
 
-export function buildRetainerIndex(s: HeapSnapshot): RetainerIndex {
+/** Kind hash of every node, computed once (sequential pass) and shared by the BFS and grouping. */
+export function nodeKinds(s: HeapSnapshot): Uint32Array {
+  const kinds = new Uint32Array(s.nodeCount);
+  for (let v = 0; v < s.nodeCount; v++) kinds[v] = nodeKindHash(s, v);
+  return kinds;
+}
+
+export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKinds(s), withHashes = true): RetainerIndex {
   const n = s.nodeCount;
   const parentEdge = new Uint32Array(n).fill(NONE);
-  const parentNode = new Uint32Array(n).fill(NONE);
   const distance = new Uint32Array(n).fill(NONE);
-  const pathHash = new Uint32Array(n);
-  const lastHop = new Uint32Array(n);
-  const { firstEdge, edgeTarget } = s;
+  const pathHash = withHashes ? new Uint32Array(n) : null;
+  const lastHop = withHashes ? new Uint32Array(n) : null;
+  const firstEdge = s.firstEdge;
+  const edges = s.edges;
+  const stride = s.edgeStride;
+  const toOff = s.edgeToOffset;
+  const typeOff = s.layout.edgeType;
+  const nameOff = s.layout.edgeNameOrIndex;
   const queue = new Uint32Array(n);
   const root = s.rootIndex;
+  const internal = s.edgeInternal;
+  const hidden = s.edgeHidden;
+  const weak = s.edgeWeak;
+  const shortcut = s.edgeShortcut;
+  // Edge names that are decimal numbers ("419" from a handle scope, hash-table slots) are
+  // positions, not names: they hash like element indices so paths compare across snapshots.
+  const numericName = withHashes ? digitsOnlyStrings(s) : new Uint8Array(0);
+  const nameHash = (e: number, t: number): number => {
+    const name = edges[e * stride + nameOff] as number;
+    return s.edgeHasIndex(t) || numericName[name] === 1 ? ELEMENT_NAME : s.strings.hash(name);
+  };
+  const visit = (v: number, w: number, e: number, t: number, level: number): void => {
+    distance[w] = level;
+    parentEdge[w] = e;
+    queue[tail++] = w;
+    if (pathHash === null || lastHop === null) return;
+    const hop = mix(mix(t, nameHash(e, t)), kinds[w] as number);
+    pathHash[w] = hop === lastHop[v] ? (pathHash[v] as number) : mix(pathHash[v] as number, hop);
+    lastHop[w] = hop;
+  };
+  // Internal/hidden edges seen in a level, tried only after the readable ones (one scan per level).
+  let late = new Uint32Array(1024);
   distance[root] = 0;
   queue[0] = root;
   let head = 0;
   let tail = 1;
-  const internal = s.edgeInternal;
-  const hidden = s.edgeHidden;
-  // Edge names that are decimal numbers ("419" from a handle scope, hash-table slots) are
-  // positions, not names: they hash like element indices so paths compare across snapshots.
-  const numericName = digitsOnlyStrings(s);
   while (head < tail) {
     const levelEnd = tail;
-    const level = distance[queue[head] as number] as number;
-    // Pass 0: readable edges; pass 1: internal and hidden edges.
-    for (let pass = 0; pass < 2; pass++) {
-      for (let q = head; q < levelEnd; q++) {
-        const v = queue[q] as number;
-        const end = firstEdge[v + 1] as number;
-        for (let e = firstEdge[v] as number; e < end; e++) {
-          const w = edgeTarget[e] as number;
-          if (distance[w] !== NONE) continue;
-          const t = s.edgeType(e);
-          if (!s.isEssentialEdge(v, t)) continue;
-          const late = t === internal || t === hidden;
-          if ((pass === 0) === late) continue;
-          distance[w] = level + 1;
-          parentEdge[w] = e;
-          parentNode[w] = v;
-          const nameHash = s.edgeHasIndex(t) || numericName[s.edgeNameOrIndex(e)] === 1 ? ELEMENT_NAME : s.strings.hash(s.edgeNameOrIndex(e));
-          const hop = mix(mix(t, nameHash), nodeKindHash(s, w));
-          if (hop === lastHop[v]) {
-            pathHash[w] = pathHash[v] as number;
-          } else {
-            pathHash[w] = mix(pathHash[v] as number, hop);
+    const level = (distance[queue[head] as number] as number) + 1;
+    let lateCount = 0;
+    for (let q = head; q < levelEnd; q++) {
+      const v = queue[q] as number;
+      const end = firstEdge[v + 1] as number;
+      for (let e = firstEdge[v] as number; e < end; e++) {
+        const w = edges[e * stride + toOff] as number;
+        if (distance[w] !== NONE) continue;
+        const t = edges[e * stride + typeOff] as number;
+        if (t === weak || (t === shortcut && v !== root)) continue;
+        if (t === internal || t === hidden) {
+          if (lateCount + 2 > late.length) {
+            const grown = new Uint32Array(late.length * 2);
+            grown.set(late);
+            late = grown;
           }
-          lastHop[w] = hop;
-          queue[tail++] = w;
+          late[lateCount++] = v;
+          late[lateCount++] = e;
+          continue;
         }
+        visit(v, w, e, t, level);
       }
+    }
+    for (let k = 0; k < lateCount; k += 2) {
+      const e = late[k + 1] as number;
+      const w = edges[e * stride + toOff] as number;
+      if (distance[w] === NONE) visit(late[k] as number, w, e, edges[e * stride + typeOff] as number, level);
     }
     head = levelEnd;
   }
-  return { parentEdge, parentNode, distance, pathHash };
+  return { parentEdge, distance, pathHash };
+}
+
+/** The node an edge leaves from (binary search in firstEdge; used only to print paths). */
+export function edgeSource(s: HeapSnapshot, e: number): number {
+  let lo = 0;
+  let hi = s.nodeCount - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((s.firstEdge[mid] as number) <= e) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function digitsOnlyStrings(s: HeapSnapshot): Uint8Array {
@@ -112,12 +151,12 @@ export function retainerPath(s: HeapSnapshot, idx: RetainerIndex, node: number, 
   let v = node;
   while (v !== s.rootIndex && idx.parentEdge[v] !== NONE && hops.length < 10_000) {
     hops.push(idx.parentEdge[v] as number);
-    v = idx.parentNode[v] as number;
+    v = edgeSource(s, idx.parentEdge[v] as number);
   }
   if (v !== s.rootIndex) return ['(unreachable from GC roots: held only by weak references)', s.nodeLabel(node)];
   hops.reverse();
   // Pairs (edge, node) from the first node below the synthetic root down to the node.
-  const pairs: [string, string][] = hops.map((e, i) => [i === 0 ? '' : edgeLabel(s, e), s.nodeLabel(s.edgeTarget[e] as number)]);
+  const pairs: [string, string][] = hops.map((e, i) => [i === 0 ? '' : edgeLabel(s, e), s.nodeLabel(s.edgeTo(e))]);
   const out: string[] = [];
   let i = 0;
   while (i < pairs.length) {

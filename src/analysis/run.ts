@@ -34,11 +34,11 @@ export async function analyzeFiles(after: string, baselines: string[] = [], opti
   for (const file of baselines) {
     const snap = await load(file);
     say(`analysing baseline ${file} (${snap.nodeCount} nodes, ${snap.edgeCount} edges)`);
-    summaries.push(summarizeBaseline(analyzeHeap(snap)));
+    summaries.push(summarizeBaseline(analyzeHeap(snap, { pathHashes: true })));
   }
   const snap = await load(after);
   say(`computing dominators of ${after} (${snap.nodeCount} nodes, ${snap.edgeCount} edges)`);
-  const a = analyzeHeap(snap);
+  const a = analyzeHeap(snap, { pathHashes: baselines.length > 0 });
   say('finding suspects');
   const limit = options.limit ?? 10;
   const suspects = summaries.length > 0 ? suspectsFromDiff(summaries, a, { limit }) : suspectsFromSnapshot(a, { limit });

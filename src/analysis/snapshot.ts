@@ -16,8 +16,12 @@ export class HeapSnapshot {
   readonly edgeCount: number;
   /** Edge ordinal range per node; length nodeCount + 1. */
   readonly firstEdge: Uint32Array;
-  /** Target node ordinal per edge (to_node divided by the node field count, done once). */
-  readonly edgeTarget: Uint32Array;
+  /**
+   * `to_node` is rewritten in place, once, from a node offset to a node ordinal (divided by the
+   * node field count): no second per-edge array. Edge e's target is edges[e * edgeStride + edgeToOffset].
+   */
+  readonly edgeStride: number;
+  readonly edgeToOffset: number;
   readonly rootIndex = 0;
   /** Type ids from meta (-1 when the snapshot has no such type). */
   readonly edgeWeak: number;
@@ -54,9 +58,10 @@ export class HeapSnapshot {
     }
     first[this.nodeCount] = e;
     this.firstEdge = first;
-    const target = new Uint32Array(this.edgeCount);
-    for (let k = 0, o = l.edgeToNode; k < this.edgeCount; k++, o += efc) target[k] = (raw.edges[o] as number) / nfc;
-    this.edgeTarget = target;
+    const edges = raw.edges;
+    for (let o = l.edgeToNode; o < edges.length; o += efc) edges[o] = (edges[o] as number) / nfc;
+    this.edgeStride = efc;
+    this.edgeToOffset = l.edgeToNode;
     const et = l.edgeTypes;
     const nt = l.nodeTypes;
     this.edgeWeak = et.indexOf('weak');
@@ -98,6 +103,10 @@ export class HeapSnapshot {
 
   selfSize(i: number): number {
     return this.nodes[i * this.layout.nodeFieldCount + this.layout.nodeSelfSize] as number;
+  }
+
+  edgeTo(e: number): number {
+    return this.edges[e * this.edgeStride + this.edgeToOffset] as number;
   }
 
   edgeType(e: number): number {

@@ -60,7 +60,7 @@ describe('streaming parser', () => {
         expect(s.selfSize(3)).toBe(100);
         expect(s.nodeName(8)).toBe('say "hi"\n\u00e9\u{1F600}\\');
         expect(s.edgeName(s.firstEdge[2] as number)).toBe('table');
-        expect(s.edgeTarget[s.firstEdge[2] as number]).toBe(3);
+        expect(s.edgeTo(s.firstEdge[2] as number)).toBe(3);
       }
     }
   });
