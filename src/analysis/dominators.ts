@@ -62,6 +62,11 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
   const stackNode = new Uint32Array(n + 1);
   const stackEdge = new Uint32Array(n + 1);
   let count = 0;
+  // In-degrees over kept edges, indexed by preorder number, counted during the DFS itself (every
+  // kept edge is looked at exactly once there), which saves a whole pass of random reads.
+  const predStart = new Uint32Array(n + 2);
+  let total = 0;
+  let reachable = n + 1; // until the root's DFS ends, every source is live
 
   const dfsFrom = (start: number, parentNum: number): void => {
     count++;
@@ -78,43 +83,39 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
       let pushed = false;
       while (e < end) {
         const k = e++;
+        if (!kept(v, k)) continue;
         const w = edgeTarget[k * stride + toOff] as number;
-        if (dfn[w] !== 0 || !kept(v, k)) continue;
-        stackEdge[sp] = e;
-        count++;
-        dfn[w] = count;
-        vertex[count] = w;
-        parent[count] = dfn[v] as number;
-        sp++;
-        stackNode[sp] = w;
-        stackEdge[sp] = firstEdge[w] as number;
-        pushed = true;
-        break;
+        let wn = dfn[w] as number;
+        if (wn === 0) {
+          count++;
+          wn = count;
+          dfn[w] = wn;
+          vertex[wn] = w;
+          parent[wn] = dfn[v] as number;
+          stackEdge[sp] = e;
+          sp++;
+          stackNode[sp] = w;
+          stackEdge[sp] = firstEdge[w] as number;
+          pushed = true;
+        }
+        // Edges from garbage (the trees after the root's) into the live graph keep nothing alive.
+        if (start === root || wn > reachable) {
+          predStart[wn] = (predStart[wn] as number) + 1;
+          total++;
+        }
+        if (pushed) break;
       }
       if (!pushed) sp--;
     }
   };
   dfsFrom(root, 0);
-  const reachable = count;
+  reachable = count;
   // Trees started from nodes the root cannot reach hang under the root (virtual parent 1).
   for (let v = 0; v < n; v++) if (dfn[v] === 0) dfsFrom(v, 1);
 
   // Predecessors (CSR, as preorder numbers) over kept edges. Edges from garbage into the live
-  // graph are left out. predStart[w] counts first, then (prefix sums) the end of w's range;
+  // graph are left out. predStart[w] holds counts; prefix sums turn it into the end of w's range;
   // filling backwards leaves it at the start, so no separate cursor array is needed.
-  const predStart = new Uint32Array(n + 2);
-  let total = 0;
-  for (let v = 0; v < n; v++) {
-    const end = firstEdge[v + 1] as number;
-    const vn = dfn[v] as number;
-    for (let k = firstEdge[v] as number; k < end; k++) {
-      if (!kept(v, k)) continue;
-      const w = dfn[edgeTarget[k * stride + toOff] as number] as number;
-      if (w <= reachable && vn > reachable) continue;
-      predStart[w] = (predStart[w] as number) + 1;
-      total++;
-    }
-  }
   for (let i = 1; i <= n + 1; i++) predStart[i] = (predStart[i] as number) + (predStart[i - 1] as number);
   const preds = new Uint32Array(total);
   for (let v = 0; v < n; v++) {
