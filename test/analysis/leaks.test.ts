@@ -2,6 +2,7 @@
  * End to end on real heaps: small real programs with a known leak write snapshots with
  * v8.writeHeapSnapshot; the CLI must name the leaking constructor and, in its path, the holder.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,6 +37,19 @@ function analyze(args: string[]): { suspects: JsonSuspect[]; mode: string } {
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as { suspects: JsonSuspect[]; mode: string };
 }
+
+describe('three snapshots of one process', () => {
+  it('ranks the group that grew at every step first, counting from the first baseline', () => {
+    const s3 = path.join(dir, 'map-3.heapsnapshot');
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures/leaky-program.js'), 'map', path.join(dir, 'm1.heapsnapshot'), path.join(dir, 'm2.heapsnapshot'), s3], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const report = analyze([s3, '--baseline', path.join(dir, 'm1.heapsnapshot'), '--baseline', path.join(dir, 'm2.heapsnapshot')]);
+    const top = report.suspects[0] as JsonSuspect;
+    expect(top.name).toBe('SessionRecord');
+    expect(top.countDelta).toBe(12000);
+    expect(top.path).toContain('Map');
+  });
+});
 
 describe.each([
   { kind: 'map', name: 'SessionRecord', holders: ['Map', 'table'], alsoInLeak: '(string)' },
