@@ -88,13 +88,15 @@ async function main() {
   const ours = await runTool('leak-agent', [path.join(__dirname, 'run-ours.js'), file]);
   const memlab = await runTool('memlab', [`--max-old-space-size=${memCapMB}`, path.join(__dirname, 'run-memlab.js'), file]);
   for (const r of [ours, memlab]) {
-    console.log(`${r.label.padEnd(11)} ${r.ok ? `${r.seconds.toFixed(1).padStart(7)} s  peak RSS ${r.maxRssMB.toFixed(0).padStart(6)} MB` : `DNF (${r.reason}) after ${r.seconds.toFixed(0)} s, peak RSS ${r.maxRssMB.toFixed(0)} MB`}`);
+    console.log(`${r.label.padEnd(11)} ${r.ok ? `${r.seconds.toFixed(1).padStart(7)} s wall ${r.result.cpuSeconds.toFixed(1).padStart(7)} s CPU  peak RSS ${r.maxRssMB.toFixed(0).padStart(6)} MB` : `DNF (${r.reason}) after ${r.seconds.toFixed(0)} s, peak RSS ${r.maxRssMB.toFixed(0)} MB`}`);
   }
   if (ours.ok) console.log(`ours: phases ${JSON.stringify(ours.result.phases)}; top suspect ${ours.result.top && `${ours.result.top.name} ×${ours.result.top.count} via ${ours.result.top.path}`}`);
   if (ours.ok && memlab.ok) {
     const speed = memlab.seconds / ours.seconds;
+    const cpuSpeed = memlab.result.cpuSeconds / ours.result.cpuSeconds;
     const mem = ours.maxRssMB / memlab.maxRssMB;
-    console.log(`speed-up ${speed.toFixed(1)}× (goal ≥ 5×), memory ${(100 * mem).toFixed(0)}% of memlab's (goal < 50%): ${speed >= 5 && mem < 0.5 ? 'GOAL MET' : 'goal missed'}`);
+    // Wall time is what a user waits; on a shared machine CPU time is the steadier comparison.
+    console.log(`speed-up ${speed.toFixed(1)}× wall, ${cpuSpeed.toFixed(1)}× CPU (goal ≥ 5×); memory ${(100 * mem).toFixed(0)}% of memlab's (goal < 50%): ${speed >= 5 && mem < 0.5 ? 'GOAL MET' : cpuSpeed >= 5 && mem < 0.5 ? 'goal met in CPU time, not in wall time' : 'goal missed'}`);
   } else if (ours.ok) {
     console.log(`memlab did not finish; ours finished in ${ours.seconds.toFixed(1)} s at ${ours.maxRssMB.toFixed(0)} MB`);
   }

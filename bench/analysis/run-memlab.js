@@ -2,7 +2,7 @@
 /**
  * One memlab run, in its own process so its peak RSS is its own: parse + dominators/retained
  * sizes + largest objects (memlab's `object-size` analysis, the closest to our single-snapshot
- * suspects). Prints one JSON line: { tool, seconds, maxRssMB }.
+ * suspects). Prints one JSON line: { tool, seconds, cpuSeconds, maxRssMB }.
  */
 'use strict';
 const os = require('node:os');
@@ -22,7 +22,7 @@ async function main() {
   process.stdout.write = write;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   fs.rmSync(workDir, { recursive: true, force: true });
-  console.log(JSON.stringify({ tool: 'memlab', seconds, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ tool: 'memlab', seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 }));
 }
 
 main().catch((err) => {

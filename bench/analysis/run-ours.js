@@ -2,7 +2,7 @@
 /**
  * One run of our analyzer, in its own process so its peak RSS is its own: streaming parse +
  * dominators/retained sizes + retainer paths + single-snapshot suspects (requires `npm run build`).
- * Prints one JSON line: { tool, seconds, maxRssMB, phases, top }.
+ * Prints one JSON line: { tool, seconds, cpuSeconds, maxRssMB, phases, top }.
  */
 'use strict';
 const path = require('node:path');
@@ -24,6 +24,7 @@ async function main() {
     tool: 'leak-agent',
     seconds: secs(t0, t3),
     maxRssMB: process.resourceUsage().maxRSS / 1024,
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     phases: { parse: secs(t0, t1), graph: secs(t1, t2), suspects: secs(t2, t3) },
     nodes: snap.nodeCount,
     edges: snap.edgeCount,

@@ -34,8 +34,9 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
     throw new SnapshotFormatError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (!stat.isFile()) throw new SnapshotFormatError(`${path} is not a file`);
-  const parser = new SnapshotParser();
   const total = stat.size;
+  const gz = total >= 2 && isGzipFile(path);
+  const parser = new SnapshotParser(gz ? null : total);
   let last = 0;
   const progress = (read: number): void => {
     if (options.onProgress && read - last >= 64 << 20) {
@@ -43,7 +44,7 @@ export async function loadSnapshot(path: string, options: LoadOptions = {}): Pro
       options.onProgress(read, total);
     }
   };
-  if (total >= 2 && isGzipFile(path)) {
+  if (gz) {
     await new Promise<void>((resolve, reject) => {
       const input = fs.createReadStream(path, { highWaterMark: CHUNK });
       const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });

@@ -49,6 +49,9 @@ function describe(c: number): string {
 }
 
 export class SnapshotParser {
+  /** `totalBytes`: the input's size when known; sizes the strings pool in one allocation. */
+  constructor(private readonly totalBytes: number | null = null) {}
+
   private state = St.Start;
   /** Bytes consumed before the current chunk. */
   private base = 0;
@@ -193,6 +196,9 @@ export class SnapshotParser {
     }
     if (key === 'strings') {
       if (c !== 0x5b) this.fail('"strings" must be an array', i);
+      // "strings" comes last in V8's layout: what is left of the file is about its size, so one
+      // allocation replaces a chain of doublings (which would briefly need twice the memory).
+      if (this.totalBytes !== null && this.nodes && this.edges) this.strings.reserve(this.totalBytes - (this.base + i) + 16);
       this.strInside = false;
       this.prevWasValue = false;
       this.state = St.Strings;

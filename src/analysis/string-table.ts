@@ -27,6 +27,15 @@ export class StringTable {
     return this.used;
   }
 
+  /** Grows the pool once to hold about `bytes` (the parser knows how much of the file is left). */
+  reserve(bytes: number): void {
+    const want = Math.min(bytes, 0x7fffffff);
+    if (want <= this.pool.length) return;
+    const next = Buffer.allocUnsafe(want);
+    this.pool.copy(next, 0, 0, this.used);
+    this.pool = next;
+  }
+
   /** Appends raw bytes to the string being built (the parser calls this, possibly several times). */
   appendBytes(src: Buffer, start: number, end: number): void {
     const len = end - start;
