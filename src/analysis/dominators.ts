@@ -9,8 +9,10 @@
  *
  * Memory is the constraint at gigabyte scale, so scratch arrays are reused across phases (the
  * DFS stacks become the buckets, `parent` becomes `idom`, `dfn` becomes the output): about
- * 9 words per node plus one per kept edge, beside the graph itself.
+ * 9 words per node plus one per kept edge, beside the graph itself; the scratch goes back to a
+ * pool for the phases after it.
  */
+import { Scratch } from './scratch';
 
 export interface CsrGraph {
   nodeCount: number;
@@ -37,7 +39,7 @@ export interface DominatorTree {
   order: Uint32Array;
 }
 
-export function buildDominatorTree(g: CsrGraph): DominatorTree {
+export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()): DominatorTree {
   const n = g.nodeCount;
   const { firstEdge, edgeTarget, root } = g;
   const skip = g.skip ?? null;
@@ -57,14 +59,14 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
   // Preorder numbers are 1-based; 0 means "not visited" / "none".
   const dfn = new Uint32Array(n);
   const vertex = new Uint32Array(n + 1);
-  const parent = new Uint32Array(n + 1);
+  const parent = scratch.u32(n + 1);
   // DFS stacks now, buckets later.
-  const stackNode = new Uint32Array(n + 1);
-  const stackEdge = new Uint32Array(n + 1);
+  const stackNode = scratch.u32(n + 1);
+  const stackEdge = scratch.u32(n + 1);
   let count = 0;
   // In-degrees over kept edges, indexed by preorder number, counted during the DFS itself (every
   // kept edge is looked at exactly once there), which saves a whole pass of random reads.
-  const predStart = new Uint32Array(n + 2);
+  const predStart = scratch.u32(n + 2);
   let total = 0;
   let reachable = n + 1; // until the root's DFS ends, every source is live
 
@@ -117,7 +119,7 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
   // graph are left out. predStart[w] holds counts; prefix sums turn it into the end of w's range;
   // filling backwards leaves it at the start, so no separate cursor array is needed.
   for (let i = 1; i <= n + 1; i++) predStart[i] = (predStart[i] as number) + (predStart[i - 1] as number);
-  const preds = new Uint32Array(total);
+  const preds = scratch.u32(total);
   for (let v = 0; v < n; v++) {
     const end = firstEdge[v + 1] as number;
     const vn = dfn[v] as number;
@@ -134,7 +136,7 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
   // Per preorder number v, one 16-byte record (one cache line instead of three scattered reads):
   // [ancestor, label, semi of label, semi]. "semi of label" caches semi[label[v]], which is
   // final once a vertex is linked, so path compression compares without an extra indirection.
-  const R = new Uint32Array((n + 1) * 4);
+  const R = scratch.u32((n + 1) * 4);
   for (let i = 1; i <= n; i++) {
     R[4 * i + 1] = i;
     R[4 * i + 2] = i;
@@ -203,14 +205,15 @@ export function buildDominatorTree(g: CsrGraph): DominatorTree {
   const idom = dfn; // dfn is no longer needed: reuse its memory for the result
   for (let w = 2; w <= n; w++) idom[vertex[w] as number] = vertex[idomNum[w] as number] as number;
   idom[root] = root;
+  scratch.release(parent, stackNode, stackEdge, predStart, preds, R);
   return { idom, order: vertex.subarray(1) };
 }
 
 /** Retained size = own size + the sizes of everything it dominates (summed leaves-up in reverse preorder). */
-export function retainedSizes(tree: DominatorTree, selfSize: (node: number) => number): Float64Array {
+export function retainedSizes(tree: DominatorTree, selfSize: (node: number) => number, scratch: Scratch = new Scratch()): Float64Array {
   const { idom, order } = tree;
   const n = idom.length;
-  const retained = new Float64Array(n);
+  const retained = scratch.f64(n);
   for (let v = 0; v < n; v++) retained[v] = selfSize(v);
   for (let i = n - 1; i >= 1; i--) {
     const v = order[i] as number;
@@ -221,17 +224,17 @@ export function retainedSizes(tree: DominatorTree, selfSize: (node: number) => n
 }
 
 /** Children lists of the dominator tree (CSR), each list in preorder. */
-export function dominatorChildren(tree: DominatorTree): { start: Uint32Array; children: Uint32Array } {
+export function dominatorChildren(tree: DominatorTree, scratch: Scratch = new Scratch()): { start: Uint32Array; children: Uint32Array } {
   const { idom, order } = tree;
   const n = idom.length;
   // Count, prefix-sum to range ends, then fill backwards (reverse preorder keeps lists in preorder).
-  const start = new Uint32Array(n + 1);
+  const start = scratch.u32(n + 1);
   for (let i = 1; i < n; i++) {
     const d = idom[order[i] as number] as number;
     start[d] = (start[d] as number) + 1;
   }
   for (let i = 1; i <= n; i++) start[i] = (start[i] as number) + (start[i - 1] as number);
-  const children = new Uint32Array(Math.max(0, n - 1));
+  const children = scratch.u32(Math.max(0, n - 1));
   for (let i = n - 1; i >= 1; i--) {
     const v = order[i] as number;
     const d = idom[v] as number;

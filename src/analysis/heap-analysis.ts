@@ -4,6 +4,7 @@
  */
 import { buildDominatorTree, dominatorChildren, retainedSizes, type DominatorTree } from './dominators';
 import { buildRetainerIndex, nodeKinds, type RetainerIndex } from './retainers';
+import { Scratch } from './scratch';
 import type { HeapSnapshot } from './snapshot';
 
 export interface HeapAnalysis {
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
 }
 
 export function analyzeHeap(s: HeapSnapshot, options: AnalyzeOptions = {}): HeapAnalysis {
+  // Every phase after the dominator tree reuses the dominator scratch (see scratch.ts).
+  const scratch = new Scratch();
   const tree = buildDominatorTree({
     nodeCount: s.nodeCount,
     firstEdge: s.firstEdge,
@@ -43,19 +46,19 @@ export function analyzeHeap(s: HeapSnapshot, options: AnalyzeOptions = {}): Heap
     // per-edge flag array (one byte per edge is 45 MB at a gigabyte snapshot).
     edgeTypes: { typeOffset: s.layout.edgeType, weak: s.edgeWeak, shortcut: s.edgeShortcut },
     root: s.rootIndex,
-  });
+  }, scratch);
   const nfc = s.layout.nodeFieldCount;
   const off = s.layout.nodeSelfSize;
   const nodes = s.nodes;
-  const retained = retainedSizes(tree, (v) => nodes[v * nfc + off] as number);
-  const kinds = nodeKinds(s);
+  const retained = retainedSizes(tree, (v) => nodes[v * nfc + off] as number, scratch);
+  const kinds = nodeKinds(s, scratch);
   return {
     kinds,
     snapshot: s,
     tree,
     retained,
-    children: dominatorChildren(tree),
-    retainers: buildRetainerIndex(s, kinds, options.pathHashes === true),
+    children: dominatorChildren(tree, scratch),
+    retainers: buildRetainerIndex(s, kinds, options.pathHashes === true, scratch),
     totalSize: retained[s.rootIndex] as number,
   };
 }

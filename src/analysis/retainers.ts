@@ -8,6 +8,7 @@
  * contents; runs of the same hop collapsed so a linked list of any length hashes alike). Those
  * hashes compare across two snapshots of one process, whose string indices differ.
  */
+import { Scratch } from './scratch';
 import type { HeapSnapshot } from './snapshot';
 
 export interface RetainerIndex {
@@ -36,25 +37,25 @@ export function nodeKindHash(s: HeapSnapshot, v: number): number {
 }
 
 /** Kind hash of every node, computed once (sequential pass) and shared by the BFS and grouping. */
-export function nodeKinds(s: HeapSnapshot): Uint32Array {
-  const kinds = new Uint32Array(s.nodeCount);
+export function nodeKinds(s: HeapSnapshot, scratch: Scratch = new Scratch()): Uint32Array {
+  const kinds = scratch.u32(s.nodeCount);
   for (let v = 0; v < s.nodeCount; v++) kinds[v] = nodeKindHash(s, v);
   return kinds;
 }
 
-export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKinds(s), withHashes = true): RetainerIndex {
+export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKinds(s), withHashes = true, scratch: Scratch = new Scratch()): RetainerIndex {
   const n = s.nodeCount;
-  const parentEdge = new Uint32Array(n).fill(NONE);
-  const distance = new Uint32Array(n).fill(NONE);
-  const pathHash = withHashes ? new Uint32Array(n) : null;
-  const lastHop = withHashes ? new Uint32Array(n) : null;
+  const parentEdge = scratch.u32(n).fill(NONE);
+  const distance = scratch.u32(n).fill(NONE);
+  const pathHash = withHashes ? scratch.u32(n) : null;
+  const lastHop = withHashes ? scratch.u32(n) : null;
   const firstEdge = s.firstEdge;
   const edges = s.edges;
   const stride = s.edgeStride;
   const toOff = s.edgeToOffset;
   const typeOff = s.layout.edgeType;
   const nameOff = s.layout.edgeNameOrIndex;
-  const queue = new Uint32Array(n);
+  const queue = scratch.u32(n);
   const root = s.rootIndex;
   const internal = s.edgeInternal;
   const hidden = s.edgeHidden;
@@ -114,6 +115,8 @@ export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKin
     }
     head = levelEnd;
   }
+  scratch.release(queue);
+  if (lastHop) scratch.release(lastHop);
   return { parentEdge, distance, pathHash };
 }
 
