@@ -16,6 +16,8 @@ export interface AnalysisReport {
   totalSize: number;
   suspects: Suspect[];
   topConstructors: ConstructorSummary[];
+  /** Things the reader should know about the inputs (e.g. a baseline that looks unrelated). */
+  warnings: string[];
 }
 
 export interface RunOptions {
@@ -41,6 +43,15 @@ export async function analyzeFiles(after: string, baselines: string[] = [], opti
   const a = analyzeHeap(snap, { pathHashes: baselines.length > 0 });
   say('finding suspects');
   const limit = options.limit ?? 10;
+  const warnings: string[] = [];
+  const afterMaxId = snap.maxNodeId();
+  summaries.forEach((b, i) => {
+    // Ids only grow within one process: a baseline with higher ids is later or from another process.
+    if (b.maxNodeId > afterMaxId) {
+      warnings.push(`baseline ${baselines[i]} has higher object ids than ${after}: is it from the same process, and older? "allocated after the baseline" is unreliable`);
+    }
+  });
+  for (const w of warnings) say(`warning: ${w}`);
   const suspects = summaries.length > 0 ? suspectsFromDiff(summaries, a, { limit }) : suspectsFromSnapshot(a, { limit });
   return {
     snapshot: after,
@@ -51,5 +62,6 @@ export async function analyzeFiles(after: string, baselines: string[] = [], opti
     totalSize: a.totalSize,
     suspects,
     topConstructors: summarizeByConstructor(a, 15),
+    warnings,
   };
 }

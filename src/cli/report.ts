@@ -70,6 +70,7 @@ export async function buildReportData(dir: string, say: (m: string) => void = ()
     const after = snapshots[snapshots.length - 1] as string;
     try {
       analysis = await analyzeFiles(after, snapshots.slice(0, -1), { onProgress: say });
+      notes.push(...analysis.warnings);
     } catch (err) {
       notes.push(`snapshot analysis failed: ${(err as Error).message}`);
       if (snapshots.length > 1) {

@@ -98,6 +98,13 @@ describe('leak-agent analyze --json', () => {
     }
   });
 
+  it('warns on stderr (and in the JSON) when the baseline is not older than the snapshot', () => {
+    const r = runCli(['analyze', before, '--baseline', after, '--json']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: baseline .* higher object ids/);
+    expect(JSON.parse(r.stdout).warnings).toHaveLength(1);
+  });
+
   it('reads gzipped snapshots the same way', () => {
     const gz = write('after.heapsnapshot.gz', zlib.gzipSync(fs.readFileSync(after)));
     const plain = JSON.parse(runCli(['analyze', after, '--json', '--quiet']).stdout);
