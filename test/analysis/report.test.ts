@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The episode report from a real leaking process (snapshots, heap profile, post-GC series it
  * measured itself), rendered by the CLI and opened in headless Chromium: the charts must be drawn
