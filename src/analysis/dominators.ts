@@ -8,7 +8,7 @@
  * edges from such garbage into the live graph are ignored (garbage keeps nothing alive).
  *
  * Memory is the constraint at gigabyte scale, so scratch arrays are reused across phases (the
- * DFS stacks become the buckets, `parent` becomes `idom`, `dfn` becomes the output): about
+ * DFS stacks become the predecessor ranges and buckets, `parent` becomes `idom`): about
  * 9 words per node plus one per kept edge, beside the graph itself; the scratch goes back to a
  * pool for the phases after it.
  */
@@ -57,22 +57,22 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
   };
 
   // Preorder numbers are 1-based; 0 means "not visited" / "none".
-  const dfn = new Uint32Array(n);
+  // dc[2v] = preorder number of node v; dc[2v + 1] = its kept in-degree, later a fill cursor.
+  // Side by side, so the per-edge "visited?" read and the in-degree update share a cache line
+  // (random access per edge is what this algorithm's time is made of at millions of nodes).
+  const dc = scratch.u32(2 * n);
   const vertex = new Uint32Array(n + 1);
   const parent = scratch.u32(n + 1);
-  // DFS stacks now, buckets later.
-  const stackNode = scratch.u32(n + 1);
+  // DFS stacks now; later the predecessor ranges and the bucket heads.
+  const stackNode = scratch.u32(n + 2);
   const stackEdge = scratch.u32(n + 1);
   let count = 0;
-  // In-degrees over kept edges, indexed by preorder number, counted during the DFS itself (every
-  // kept edge is looked at exactly once there), which saves a whole pass of random reads.
-  const predStart = scratch.u32(n + 2);
   let total = 0;
   let reachable = n + 1; // until the root's DFS ends, every source is live
 
   const dfsFrom = (start: number, parentNum: number): void => {
     count++;
-    dfn[start] = count;
+    dc[2 * start] = count;
     vertex[count] = start;
     parent[count] = parentNum;
     let sp = 0;
@@ -87,22 +87,23 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
         const k = e++;
         if (!kept(v, k)) continue;
         const w = edgeTarget[k * stride + toOff] as number;
-        let wn = dfn[w] as number;
+        let wn = dc[2 * w] as number;
         if (wn === 0) {
           count++;
           wn = count;
-          dfn[w] = wn;
+          dc[2 * w] = wn;
           vertex[wn] = w;
-          parent[wn] = dfn[v] as number;
+          parent[wn] = dc[2 * v] as number;
           stackEdge[sp] = e;
           sp++;
           stackNode[sp] = w;
           stackEdge[sp] = firstEdge[w] as number;
           pushed = true;
         }
-        // Edges from garbage (the trees after the root's) into the live graph keep nothing alive.
+        // In-degrees are counted here, where every kept edge is seen exactly once. Edges from
+        // garbage (the trees after the root's) into the live graph keep nothing alive.
         if (start === root || wn > reachable) {
-          predStart[wn] = (predStart[wn] as number) + 1;
+          dc[2 * w + 1] = (dc[2 * w + 1] as number) + 1;
           total++;
         }
         if (pushed) break;
@@ -113,22 +114,31 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
   dfsFrom(root, 0);
   reachable = count;
   // Trees started from nodes the root cannot reach hang under the root (virtual parent 1).
-  for (let v = 0; v < n; v++) if (dfn[v] === 0) dfsFrom(v, 1);
+  for (let v = 0; v < n; v++) if (dc[2 * v] === 0) dfsFrom(v, 1);
 
-  // Predecessors (CSR, as preorder numbers) over kept edges. Edges from garbage into the live
-  // graph are left out. predStart[w] holds counts; prefix sums turn it into the end of w's range;
-  // filling backwards leaves it at the start, so no separate cursor array is needed.
-  for (let i = 1; i <= n + 1; i++) predStart[i] = (predStart[i] as number) + (predStart[i - 1] as number);
+  // Predecessor lists (CSR in preorder, entries are preorder numbers). predStart[i] is where the
+  // list of preorder number i begins; dc[2v + 1] becomes the end of v's list and is decremented
+  // as the list is filled backwards.
+  const predStart = stackNode;
+  let acc = 0;
+  for (let i = 1; i <= n; i++) {
+    const v = vertex[i] as number;
+    predStart[i] = acc;
+    acc += dc[2 * v + 1] as number;
+    dc[2 * v + 1] = acc;
+  }
+  predStart[n + 1] = acc;
   const preds = scratch.u32(total);
   for (let v = 0; v < n; v++) {
     const end = firstEdge[v + 1] as number;
-    const vn = dfn[v] as number;
+    const vn = dc[2 * v] as number;
     for (let k = firstEdge[v] as number; k < end; k++) {
       if (!kept(v, k)) continue;
-      const w = dfn[edgeTarget[k * stride + toOff] as number] as number;
+      const t = edgeTarget[k * stride + toOff] as number;
+      const w = dc[2 * t] as number;
       if (w <= reachable && vn > reachable) continue;
-      const at = (predStart[w] as number) - 1;
-      predStart[w] = at;
+      const at = (dc[2 * t + 1] as number) - 1;
+      dc[2 * t + 1] = at;
       preds[at] = vn;
     }
   }
@@ -142,8 +152,8 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
     R[4 * i + 2] = i;
     R[4 * i + 3] = i;
   }
-  const bucketHead = stackNode;
-  const bucketNext = stackEdge;
+  const bucketHead = stackEdge;
+  const bucketNext = dc; // dc is done with: bucketNext[w] is always written before it is read
   bucketHead.fill(0);
   // `parent[v]` is read only while v itself is processed, so once v is done its slot holds idom.
   const idomNum = parent;
@@ -202,10 +212,11 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
   }
   for (let w = 2; w <= n; w++) if (idomNum[w] !== R[4 * w + 3]) idomNum[w] = idomNum[idomNum[w] as number] as number;
 
-  const idom = dfn; // dfn is no longer needed: reuse its memory for the result
+  scratch.release(R, preds, stackNode, stackEdge, dc);
+  const idom = scratch.u32(n);
   for (let w = 2; w <= n; w++) idom[vertex[w] as number] = vertex[idomNum[w] as number] as number;
   idom[root] = root;
-  scratch.release(parent, stackNode, stackEdge, predStart, preds, R);
+  scratch.release(parent);
   return { idom, order: vertex.subarray(1) };
 }
 
