@@ -4,9 +4,10 @@
  * person recognises (properties, elements, context variables) are followed before V8-internal and
  * hidden ones, so among equally short paths the readable one wins — DevTools does the same.
  *
- * The BFS also gives every node a 32-bit hash of its path shape (names, not indices or string
- * contents; runs of the same hop collapsed so a linked list of any length hashes alike). Those
- * hashes compare across two snapshots of one process, whose string indices differ.
+ * The BFS also gives every node a 32-bit hash of the shape of the last four hops of its path
+ * (names, not indices or string contents; runs of the same hop collapsed so a linked list of any
+ * length hashes alike). Those hashes compare across two snapshots of one process, whose string
+ * indices differ.
  */
 import { Scratch } from './scratch';
 import type { HeapSnapshot } from './snapshot';
@@ -48,7 +49,12 @@ export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKin
   const parentEdge = scratch.u32(n).fill(NONE);
   const distance = scratch.u32(n).fill(NONE);
   const pathHash = withHashes ? scratch.u32(n) : null;
+  // The last three hops of each node's path: the hash covers a window of the last four
+  // hops, not the whole path, so the same holder shape matches across snapshots even when the
+  // part near the roots moved (a different stack frame or handle scope at snapshot time).
   const lastHop = withHashes ? scratch.u32(n) : null;
+  const hop2 = withHashes ? scratch.u32(n) : null;
+  const hop3 = withHashes ? scratch.u32(n) : null;
   const firstEdge = s.firstEdge;
   const edges = s.edges;
   const stride = s.edgeStride;
@@ -72,10 +78,20 @@ export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKin
     distance[w] = level;
     parentEdge[w] = e;
     queue[tail++] = w;
-    if (pathHash === null || lastHop === null) return;
+    if (pathHash === null || lastHop === null || hop2 === null || hop3 === null) return;
     const hop = mix(mix(t, nameHash(e, t)), kinds[w] as number);
-    pathHash[w] = hop === lastHop[v] ? (pathHash[v] as number) : mix(pathHash[v] as number, hop);
+    if (hop === lastHop[v]) {
+      // A run of the same hop (a linked list) reads as one hop: inherit the parent's window.
+      pathHash[w] = pathHash[v] as number;
+      lastHop[w] = hop;
+      hop2[w] = hop2[v] as number;
+      hop3[w] = hop3[v] as number;
+      return;
+    }
+    pathHash[w] = mix(mix(mix(mix(0x2545f491, hop3[v] as number), hop2[v] as number), lastHop[v] as number), hop);
     lastHop[w] = hop;
+    hop2[w] = lastHop[v] as number;
+    hop3[w] = hop2[v] as number;
   };
   // Internal/hidden edges seen in a level, tried only after the readable ones (one scan per level).
   let late = new Uint32Array(1024);
@@ -116,7 +132,7 @@ export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKin
     head = levelEnd;
   }
   scratch.release(queue);
-  if (lastHop) scratch.release(lastHop);
+  if (lastHop && hop2 && hop3) scratch.release(lastHop, hop2, hop3);
   return { parentEdge, distance, pathHash };
 }
 
