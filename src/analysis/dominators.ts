@@ -189,7 +189,13 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
     const pEnd = predStart[w + 1] as number;
     let sw = w;
     for (let k = predStart[w] as number; k < pEnd; k++) {
-      evalNode(preds[k] as number);
+      const pv = preds[k] as number;
+      // Fast path, inlined: a predecessor not yet linked is its own answer (semi = itself).
+      if (R[4 * pv] === 0) {
+        if (pv < sw) sw = pv;
+        continue;
+      }
+      evalNode(pv);
       if (evalSemi < sw) sw = evalSemi;
     }
     const p = parent[w] as number;

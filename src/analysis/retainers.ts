@@ -22,6 +22,7 @@ export interface RetainerIndex {
 }
 
 export const NONE = 0xffffffff;
+const ROOT_MARK = 0xfffffffe;
 const ELEMENT_NAME = 0x9e3779b9;
 
 function mix(h: number, x: number): number {
@@ -96,19 +97,23 @@ export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKin
   // Internal/hidden edges seen in a level, tried only after the readable ones (one scan per level).
   let late = new Uint32Array(1024);
   distance[root] = 0;
+  // parentEdge doubles as the visited mark (the root gets a mark of its own): the per-edge check
+  // then reads one array, and distance is only written, once per node.
+  parentEdge[root] = ROOT_MARK;
+  let level = 0;
   queue[0] = root;
   let head = 0;
   let tail = 1;
   while (head < tail) {
     const levelEnd = tail;
-    const level = (distance[queue[head] as number] as number) + 1;
+    level++;
     let lateCount = 0;
     for (let q = head; q < levelEnd; q++) {
       const v = queue[q] as number;
       const end = firstEdge[v + 1] as number;
       for (let e = firstEdge[v] as number; e < end; e++) {
         const w = edges[e * stride + toOff] as number;
-        if (distance[w] !== NONE) continue;
+        if (parentEdge[w] !== NONE) continue;
         const t = edges[e * stride + typeOff] as number;
         if (t === weak || (t === shortcut && v !== root)) continue;
         if (t === internal || t === hidden) {
@@ -127,12 +132,13 @@ export function buildRetainerIndex(s: HeapSnapshot, kinds: Uint32Array = nodeKin
     for (let k = 0; k < lateCount; k += 2) {
       const e = late[k + 1] as number;
       const w = edges[e * stride + toOff] as number;
-      if (distance[w] === NONE) visit(late[k] as number, w, e, edges[e * stride + typeOff] as number, level);
+      if (parentEdge[w] === NONE) visit(late[k] as number, w, e, edges[e * stride + typeOff] as number, level);
     }
     head = levelEnd;
   }
   scratch.release(queue);
   if (lastHop && hop2 && hop3) scratch.release(lastHop, hop2, hop3);
+  parentEdge[root] = NONE;
   return { parentEdge, distance, pathHash };
 }
 
