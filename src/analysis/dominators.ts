@@ -1,6 +1,7 @@
 /**
- * Dominator tree by Lengauer–Tarjan (the "simple" variant: path compression without balancing,
- * O(m log n)), iterative everywhere so a 10-million-node chain cannot overflow the stack.
+ * Dominator tree: semidominators as in Lengauer–Tarjan (the "simple" variant: path compression
+ * without balancing), immediate dominators by Semi-NCA; iterative everywhere so a
+ * 10-million-node chain cannot overflow the stack.
  *
  * Input is a plain CSR graph (pure arrays, no snapshot), so tests can feed hand-made graphs.
  * Nodes that the root cannot reach through kept edges (in V8 snapshots: objects held only weakly)
@@ -63,7 +64,7 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
   const dc = scratch.u32(2 * n);
   const vertex = new Uint32Array(n + 1);
   const parent = scratch.u32(n + 1);
-  // DFS stacks now; later the predecessor ranges and the bucket heads.
+  // DFS stacks now; then stackNode holds the predecessor ranges.
   const stackNode = scratch.u32(n + 2);
   const stackEdge = scratch.u32(n + 1);
   let count = 0;
@@ -152,11 +153,6 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
     R[4 * i + 2] = i;
     R[4 * i + 3] = i;
   }
-  const bucketHead = stackEdge;
-  const bucketNext = dc; // dc is done with: bucketNext[w] is always written before it is read
-  bucketHead.fill(0);
-  // `parent[v]` is read only while v itself is processed, so once v is done its slot holds idom.
-  const idomNum = parent;
   const compressStack: number[] = [];
 
   let evalSemi = 0;
@@ -204,19 +200,19 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
     if (w > reachable && p === 1) sw = 1;
     R[4 * w + 3] = sw;
     R[4 * w + 2] = sw;
-    bucketNext[w] = bucketHead[sw] as number;
-    bucketHead[sw] = w;
-    R[4 * w] = p;
-    let v = bucketHead[p] as number;
-    while (v !== 0) {
-      const next = bucketNext[v] as number;
-      const u = evalNode(v);
-      idomNum[v] = evalSemi < (R[4 * v + 3] as number) ? u : p;
-      v = next;
-    }
-    bucketHead[p] = 0;
+    R[4 * w] = p; // link(parent, w)
   }
-  for (let w = 2; w <= n; w++) if (idomNum[w] !== R[4 * w + 3]) idomNum[w] = idomNum[idomNum[w] as number] as number;
+  // Semi-NCA (Georgiadis): idom(w) is the nearest common ancestor of parent(w) and semi(w) in the
+  // dominator tree built so far — climb from parent(w) until at or above semi(w). In preorder,
+  // every vertex above w already has its final idom. This replaces LT's buckets (two words per
+  // node) and second eval per node; the climbs are short on heap graphs. `parent` becomes idom.
+  const idomNum = parent;
+  for (let w = 2; w <= n; w++) {
+    const sw = R[4 * w + 3] as number;
+    let x = parent[w] as number;
+    while (x > sw) x = idomNum[x] as number;
+    idomNum[w] = x;
+  }
 
   scratch.release(R, preds, stackNode, stackEdge, dc);
   const idom = scratch.u32(n);
