@@ -9,9 +9,9 @@
  * edges from such garbage into the live graph are ignored (garbage keeps nothing alive).
  *
  * Memory is the constraint at gigabyte scale, so scratch arrays are reused across phases (the
- * DFS stacks become the predecessor ranges and buckets, `parent` becomes `idom`): about
- * 9 words per node plus one per kept edge, beside the graph itself; the scratch goes back to a
- * pool for the phases after it.
+ * DFS stack becomes the predecessor ranges, the per-node counters become the semidominators,
+ * `parent` becomes `idom`): about 9 words per node plus one per kept edge, beside the graph
+ * itself; the scratch goes back to a pool for the phases after it.
  */
 import { Scratch } from './scratch';
 
@@ -144,41 +144,30 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
     }
   }
 
-  // Per preorder number v, one 16-byte record (one cache line instead of three scattered reads):
-  // [ancestor, label, semi of label, semi]. "semi of label" caches semi[label[v]], which is
-  // final once a vertex is linked, so path compression compares without an extra indirection.
-  const R = scratch.u32((n + 1) * 4);
-  for (let i = 1; i <= n; i++) {
-    R[4 * i + 1] = i;
-    R[4 * i + 2] = i;
-    R[4 * i + 3] = i;
-  }
+  // Per preorder number v, one 8-byte record (one cache line instead of scattered reads):
+  // [ancestor in the link-eval forest, semi of the forest label]. Semi-NCA needs only the minimal
+  // semi along a forest path, never the label vertex itself, so the record holds that value.
+  const R = scratch.u32((n + 1) * 2);
+  for (let i = 1; i <= n; i++) R[2 * i + 1] = i;
+  // Final semidominators, by preorder number: dc's memory is free once the lists are filled.
+  const semi = dc;
   const compressStack: number[] = [];
 
-  let evalSemi = 0;
-  /** Returns the vertex with minimal semi on the forest path to v; its semi goes to evalSemi. */
-  const evalNode = (v: number): number => {
-    if (R[4 * v] === 0) {
-      evalSemi = R[4 * v + 3] as number;
-      return v;
-    }
+  /** Minimal semi on the forest path to v (which is linked), compressing the path. */
+  const evalSemi = (v: number): number => {
     // compress(v), iteratively: collect the chain whose grand-ancestor exists, then fold top-down.
     let x = v;
-    while (R[4 * (R[4 * x] as number)] !== 0) {
+    while (R[2 * (R[2 * x] as number)] !== 0) {
       compressStack.push(x);
-      x = R[4 * x] as number;
+      x = R[2 * x] as number;
     }
     while (compressStack.length > 0) {
       const y = compressStack.pop() as number;
-      const a = R[4 * y] as number;
-      if ((R[4 * a + 2] as number) < (R[4 * y + 2] as number)) {
-        R[4 * y + 1] = R[4 * a + 1] as number;
-        R[4 * y + 2] = R[4 * a + 2] as number;
-      }
-      R[4 * y] = R[4 * a] as number;
+      const a = R[2 * y] as number;
+      if ((R[2 * a + 1] as number) < (R[2 * y + 1] as number)) R[2 * y + 1] = R[2 * a + 1] as number;
+      R[2 * y] = R[2 * a] as number;
     }
-    evalSemi = R[4 * v + 2] as number;
-    return R[4 * v + 1] as number;
+    return R[2 * v + 1] as number;
   };
 
   for (let w = n; w >= 2; w--) {
@@ -186,21 +175,17 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
     let sw = w;
     for (let k = predStart[w] as number; k < pEnd; k++) {
       const pv = preds[k] as number;
-      // Fast path, inlined: a predecessor not yet linked is its own answer (semi = itself).
-      if (R[4 * pv] === 0) {
-        if (pv < sw) sw = pv;
-        continue;
-      }
-      evalNode(pv);
-      if (evalSemi < sw) sw = evalSemi;
+      // A predecessor not yet linked (not processed, or the root) is its own answer.
+      const sv = R[2 * pv] === 0 ? pv : evalSemi(pv);
+      if (sv < sw) sw = sv;
     }
     const p = parent[w] as number;
     // A tree started from a node the root cannot reach hangs under the root by a virtual edge.
     // Set only now: while w was unprocessed, its descendants had to see semi[w] = w.
     if (w > reachable && p === 1) sw = 1;
-    R[4 * w + 3] = sw;
-    R[4 * w + 2] = sw;
-    R[4 * w] = p; // link(parent, w)
+    semi[w] = sw;
+    R[2 * w + 1] = sw;
+    R[2 * w] = p; // link(parent, w)
   }
   // Semi-NCA (Georgiadis): idom(w) is the nearest common ancestor of parent(w) and semi(w) in the
   // dominator tree built so far — climb from parent(w) until at or above semi(w). In preorder,
@@ -208,7 +193,7 @@ export function buildDominatorTree(g: CsrGraph, scratch: Scratch = new Scratch()
   // node) and second eval per node; the climbs are short on heap graphs. `parent` becomes idom.
   const idomNum = parent;
   for (let w = 2; w <= n; w++) {
-    const sw = R[4 * w + 3] as number;
+    const sw = semi[w] as number;
     let x = parent[w] as number;
     while (x > sw) x = idomNum[x] as number;
     idomNum[w] = x;
