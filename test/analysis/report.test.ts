@@ -1,0 +1,124 @@
+/// <reference lib="dom" />
+/**
+ * The episode report from a real leaking process (snapshots, heap profile, post-GC series it
+ * measured itself), rendered by the CLI and opened in headless Chromium: the charts must be drawn
+ * and the page must run without errors.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, runCli } from './cli-helpers';
+
+const CHROMIUM = '/usr/bin/chromium';
+let dir: string;
+let episode: string;
+
+beforeAll(() => {
+  ensureBuilt();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'la-report-'));
+  episode = path.join(dir, 'episode');
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'fixtures/episode-program.js'), episode], { encoding: 'utf8', timeout: 90_000 });
+  if (r.status !== 0) throw new Error(`episode fixture failed: ${r.stderr}`);
+});
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('leak-agent report', () => {
+  it('writes one self-contained HTML page naming the leak', () => {
+    const out = path.join(dir, 'report.html');
+    const r = runCli(['report', episode, '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toContain('CacheEntry');
+    expect(html).toContain('Map');
+    expect(html).toContain('handleRequest'); // top allocation site from the heap profile
+    // Self-contained: nothing fetched from the network.
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=["']?https?:/i);
+  });
+
+  it('still renders when a snapshot is unreadable, with a note saying why', () => {
+    const broken = path.join(dir, 'broken');
+    fs.cpSync(episode, broken, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(broken, 'manifest.json'), 'utf8'));
+    // The copied episode is found beside its manifest, not at the original absolute paths.
+    for (const f of manifest.files) f.path = path.join('/nonexistent', path.basename(f.path));
+    fs.writeFileSync(path.join(broken, 'manifest.json'), JSON.stringify(manifest));
+    fs.truncateSync(path.join(broken, 'after.heapsnapshot'), 1000);
+    const out = path.join(dir, 'broken.html');
+    const r = runCli(['report', broken, '-o', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toMatch(/snapshot analysis failed: truncated snapshot/);
+    expect(html).toContain('handleRequest');
+  });
+
+  it('rejects a directory without a manifest', () => {
+    const r = runCli(['report', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot read manifest .*manifest\.json: ENOENT/);
+  });
+
+  it('opens in headless Chromium with its charts drawn and no page errors', async (ctx) => {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`skipped: ${CHROMIUM} is not installed (apt-get install -y --no-install-recommends chromium)`);
+      ctx.skip();
+      return;
+    }
+    const out = path.join(dir, 'report.html');
+    if (!fs.existsSync(out)) expect(runCli(['report', episode, '-o', out, '--quiet']).status).toBe(0);
+    const { chromium } = await import('playwright-core');
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'la-chromium-'));
+    // A fresh profile directory per run (playwright passes it as --user-data-dir).
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1100, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      const requests: string[] = [];
+      page.on('request', (req) => {
+        if (!req.url().startsWith('file:')) requests.push(req.url());
+      });
+      await page.goto('file://' + out);
+      await page.waitForSelector('body[data-rendered="true"]', { timeout: 20_000 });
+      const drawn = await page.evaluate(() => ({
+        series: document.querySelectorAll('#memory-chart path.series').length,
+        oldSpacePoints: (document.querySelector('#memory-chart path.series-oldSpace')?.getAttribute('d') ?? '').split('L').length,
+        trend: document.querySelectorAll('#memory-chart path.trend').length,
+        alerts: document.querySelectorAll('#memory-chart line.alert').length,
+        pauses: document.querySelectorAll('#gc-chart rect.pause').length,
+        suspects: document.querySelectorAll('tr.suspect').length,
+        sites: document.querySelectorAll('tr.site').length,
+        chartBox: (document.getElementById('memory-chart') as unknown as SVGGraphicsElement).getBoundingClientRect().height,
+      }));
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]);
+      expect(drawn.series).toBe(3);
+      expect(drawn.oldSpacePoints).toBe(40);
+      expect(drawn.trend).toBe(1);
+      expect(drawn.alerts).toBe(1);
+      expect(drawn.pauses).toBe(40);
+      expect(drawn.suspects).toBeGreaterThan(0);
+      expect(drawn.sites).toBeGreaterThan(0);
+      expect(drawn.chartBox).toBeGreaterThan(100);
+      const shot = path.join(dir, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(fs.statSync(shot).size).toBeGreaterThan(20_000);
+      if (process.env.LEAK_AGENT_KEEP_SCREENSHOT) fs.copyFileSync(shot, process.env.LEAK_AGENT_KEEP_SCREENSHOT);
+    } finally {
+      await browser.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
