@@ -62,13 +62,19 @@ function get(pathname) {
     req.on('error', () => resolve(''));
   });
 }
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
-async function drive() {
-  const worker = async () => {
-    while (!finished) await get('/checkout');
-  };
-  for (let i = 0; i < 4; i++) worker();
+/**
+ * A steady REQUESTS_PER_SECOND (about 1 MB/s of leaked sessions at the default): fast enough to see
+ * within a couple of windows, slow enough that the heap limit is minutes away, as in a real incident.
+ */
+const REQUESTS_PER_SECOND = Number(process.env.DEMO_RPS || 400);
+function drive() {
+  const perTick = Math.max(1, Math.round(REQUESTS_PER_SECOND / 20));
+  const timer = setInterval(() => {
+    if (finished) return clearInterval(timer);
+    for (let i = 0; i < perTick; i++) get('/checkout');
+  }, 50);
 }
 
 /** Prints the agent's own log lines as they appear, in words. */
