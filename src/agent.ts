@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { AgentConfig, ConfigProblem } from './config/env';
 import { formatDuration } from './config/duration';
+import { armNearOom, type NearOomHandle } from './evidence/near-oom';
 import { createLogger, type AgentLogger } from './log/logger';
 import { Policy, type SnapshotOutcome } from './policy/policy';
 import { readContainerMemory, type ContainerMemory } from './process/container';
@@ -26,6 +27,7 @@ export class Agent {
   private running = false;
   private ticks = 0;
   private container: ContainerMemory | undefined;
+  private nearOom: NearOomHandle | undefined;
   private readonly startedAt = Date.now();
 
   constructor(readonly config: AgentConfig, problems: ConfigProblem[] = []) {
@@ -52,6 +54,7 @@ export class Agent {
       this.sampler = choice.sampler;
       this.samplerReason = choice.reason;
       this.sampler?.start();
+      this.nearOom = armNearOom(this.config, this.logger, new Date(this.startedAt));
       this.running = true;
       const memory = readProcessMemory();
       this.container = readContainerMemory();
@@ -65,6 +68,7 @@ export class Agent {
         dir: this.config.dir,
         snapshots: this.config.snapshots,
         upload: this.config.upload ?? null,
+        nearOom: { state: this.nearOom.state, reason: this.nearOom.reason, path: this.nearOom.path },
         heapLimit: memory.heapLimit,
         rss: memory.rss,
         container: this.container
@@ -135,6 +139,7 @@ export class Agent {
       windowMs: this.config.windowMs,
       records: counters?.records ?? 0,
       dropped: counters?.dropped ?? 0,
+      nearOom: this.nearOom?.state ?? 'off',
       ...this.policy.status(),
     };
   }
@@ -146,6 +151,7 @@ export class Agent {
       this.running = false;
       if (this.timer) clearInterval(this.timer);
       this.sampler?.stop();
+      this.nearOom?.stop();
       this.policy.stop();
       this.logger.log('agent.stopped', { pid: process.pid, uptimeMs: Date.now() - this.startedAt });
       this.logger.close();

@@ -26,6 +26,9 @@ export interface AgentConfig {
   readonly native: 'auto' | 'off';
   /** How often the ring buffer / fallback queue is drained, in milliseconds. */
   readonly drainIntervalMs: number;
+  // --- near-OOM capture (native sampler branch) ---
+  /** Arm V8's near-heap-limit callback to leave a .heapprofile behind before a heap OOM. */
+  readonly nearOom: boolean;
 }
 
 export interface ConfigProblem {
@@ -104,6 +107,9 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     else problem('LEAK_AGENT_NATIVE', 'auto or off', 'auto');
   }
 
+  // --- near-OOM capture (native sampler branch) ---
+  const nearOom = flag('LEAK_AGENT_NEAR_OOM', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
+
   const config: AgentConfig = Object.freeze({
     enabled,
     dir,
@@ -113,6 +119,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     log: Object.freeze(log),
     native,
     drainIntervalMs: 1_000,
+    nearOom,
   });
   return { config, problems };
 }
