@@ -22,6 +22,8 @@ constexpr size_t kMaxSpaces = 16;
 // Nested GC phases open at once (incremental marking start inside a scavenge, weak callbacks inside
 // a full GC). Deeper nesting is recorded with a zero duration rather than overflowing.
 constexpr size_t kMaxPending = 8;
+// Longest reuse of the external-memory figure between reads for GCs other than full GCs.
+constexpr uint64_t kExternalRefreshNs = 100 * 1000 * 1000;
 
 // Our own numbering of GC kinds, shared with src/sampler/native-sampler.ts.
 enum class GcKind : uint8_t {
@@ -104,6 +106,8 @@ class GcRecorder {
   Open open_[kMaxPending];
   size_t open_count_ = 0;
   RecorderCounters counters_;
+  double external_ = 0;
+  uint64_t external_read_ns_ = 0;
 };
 
 }  // namespace leak_agent
