@@ -130,6 +130,8 @@ Napi::Value GcCounters(const Napi::CallbackInfo& info) {
   out.Set("pending", static_cast<double>(rec.Pending()));
   out.Set("callbacks", static_cast<double>(c.callbacks));
   out.Set("callbackNs", static_cast<double>(c.callback_ns));
+  out.Set("spacesNs", static_cast<double>(c.spaces_ns));
+  out.Set("externalNs", static_cast<double>(c.external_ns));
   out.Set("running", rec.running());
   return out;
 }

@@ -66,12 +66,14 @@ void GcRecorder::Epilogue(v8::Isolate*, v8::GCType type, v8::GCCallbackFlags, vo
 }
 
 void GcRecorder::ReadSpaces(SpaceFigures* out) {
+  const uint64_t t0 = measure_ ? uv_hrtime() : 0;
   for (size_t i = 0; i < space_count_; ++i) {
     v8::HeapSpaceStatistics s;
     isolate_->GetHeapSpaceStatistics(&s, i);
     out[i].used = static_cast<double>(s.space_used_size());
     out[i].committed = static_cast<double>(s.space_size());
   }
+  if (measure_) counters_.spaces_ns += uv_hrtime() - t0;
 }
 
 void GcRecorder::OnPrologue(v8::GCType type) {
@@ -120,10 +122,12 @@ void GcRecorder::OnEpilogue(v8::GCType type) {
     // the rest of a scavenge's callbacks. So it is read on every full GC (the records the detector
     // trends) and otherwise at most every kExternalRefreshNs; in between, the last value is reused.
     if (r.kind == GcKind::kMarkSweepCompact || external_read_ns_ == 0 || now - external_read_ns_ >= kExternalRefreshNs) {
+      const uint64_t t0 = measure_ ? uv_hrtime() : 0;
       v8::HeapStatistics hs;
       isolate_->GetHeapStatistics(&hs);
       external_ = static_cast<double>(hs.external_memory());
       external_read_ns_ = now;
+      if (measure_) counters_.external_ns += uv_hrtime() - t0;
     }
     r.external = external_;
     count_ += 1;

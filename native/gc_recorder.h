@@ -54,6 +54,8 @@ struct RecorderCounters {
   uint64_t dropped = 0;   // records lost because the ring was full
   uint64_t callbacks = 0; // prologue + epilogue invocations while measuring
   uint64_t callback_ns = 0;  // time spent inside our callbacks while measuring
+  uint64_t spaces_ns = 0;    // ...of which reading per-space statistics
+  uint64_t external_ns = 0;  // ...of which reading HeapStatistics for external memory
 };
 
 class GcRecorder {

@@ -35,6 +35,10 @@ export interface NativeGcCounters {
   callbacks: number;
   /** Nanoseconds spent inside our GC callbacks, counted only when started with measure=true. */
   callbackNs: number;
+  /** Of callbackNs: reading per-space statistics. */
+  spacesNs: number;
+  /** Of callbackNs: reading HeapStatistics for external memory. */
+  externalNs: number;
   running: boolean;
 }
 
