@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { childEnv, logLines, ROOT, runNode } from './native-helpers';
+import { execFileSync } from 'node:child_process';
+import { childEnv, logLines, nodeBinaries, ROOT, runNode } from './native-helpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-loader-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -48,5 +49,27 @@ describe('native addon loader', () => {
     expect(reason).toContain(`local build ${path.join(pkg, 'build', 'Release', 'leak_agent.node')}: not found`);
     expect(reason).toMatch(/Fix: run `npm run build:native`/);
     expect(line.nearOom).toMatchObject({ state: 'unavailable' });
+  });
+});
+
+describe('the packed package', () => {
+  it('installs without compiling and loads its prebuild on Node 20, 22 and 24', () => {
+    // What a consumer gets: `npm pack` of this tree (prebuilds included via "files"), installed
+    // into an empty project with install scripts off, as npm 11 does for dependencies.
+    const consumer = path.join(tmp, 'consumer');
+    fs.mkdirSync(consumer, { recursive: true });
+    fs.writeFileSync(path.join(consumer, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
+    const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+    const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', consumer], { cwd: ROOT, env: npmEnv, encoding: 'utf8' }).trim().split('\n').pop() as string;
+    execFileSync('npm', ['install', '--ignore-scripts', '--offline', '--no-package-lock', `./${packed}`], { cwd: consumer, env: npmEnv, stdio: 'ignore' });
+    const installed = path.join(consumer, 'node_modules', 'leak-agent');
+    expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+    for (const node of nodeBinaries()) {
+      const r = runNode(node.bin, ['-e', "require('leak-agent')"], childEnv({ LEAK_AGENT_DIR: path.join(tmp, 'consumer-evidence') }), consumer);
+      expect(r.status).toBe(0);
+      const line = logLines(r.stderr).find((l) => l.event === 'agent.started');
+      expect(line, `${node.label}: ${r.stderr}`).toMatchObject({ sampler: 'native', nearOom: { state: 'armed' } });
+      expect(String(line?.samplerReason)).toContain(path.join(installed, 'prebuilds', 'linux-x64'));
+    }
   });
 });

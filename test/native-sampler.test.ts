@@ -116,10 +116,10 @@ describe('JS fallback beside the native sampler (system Node)', () => {
   });
 });
 
-describe('native sampler lifetime', () => {
+for (const node of nodeBinaries()) describe(`native sampler lifetime on ${node.label}`, () => {
   it('a worker thread that loads it gets its own records and exits cleanly', () => {
     const out = runJson<{ worker: GcRecordsOut & { error?: string }; workerExit: number; main: Record<string, unknown> }>(
-      process.execPath,
+      node.bin,
       ['--expose-gc', path.join(FIXTURES, 'worker-main.js')],
       childEnv(),
     );
@@ -138,7 +138,7 @@ describe('native sampler lifetime', () => {
 
   it('counts ring-buffer overflow as dropped records without crashing', () => {
     const out = runJson<{ first: string[]; afterFirst: { records: number; dropped: number }; second: string[]; final: { records: number; dropped: number } }>(
-      process.execPath,
+      node.bin,
       ['--expose-gc', path.join(FIXTURES, 'overflow.js')],
       childEnv(),
     );
@@ -156,7 +156,7 @@ describe('native sampler lifetime', () => {
     try {
       const app = path.join(dir, 'app.js');
       fs.writeFileSync(app, "global.gc(); setTimeout(() => console.log(JSON.stringify(require(process.env.LEAK_AGENT_PACKAGE).status())), 1200);\n");
-      const r = runNode(process.execPath, ['--expose-gc', '-r', ROOT, app], childEnv({ LEAK_AGENT_PACKAGE: ROOT, LEAK_AGENT_DIR: path.join(dir, 'evidence') }), dir);
+      const r = runNode(node.bin, ['--expose-gc', '-r', ROOT, app], childEnv({ LEAK_AGENT_PACKAGE: ROOT, LEAK_AGENT_DIR: path.join(dir, 'evidence') }), dir);
       expect(r.status).toBe(0);
       const started = logLines(r.stderr).find((l) => l.event === 'agent.started');
       expect(started).toMatchObject({ sampler: 'native', nearOom: { state: 'armed' } });
