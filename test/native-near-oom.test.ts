@@ -49,6 +49,23 @@ for (const node of nodeBinaries()) {
   });
 }
 
+for (const node of nodeBinaries()) {
+  describe(`near-OOM capture in a worker thread on ${node.label}`, () => {
+    it("writes the worker's profile, then lets Node terminate just the worker; the process lives on", () => {
+      const dir = path.join(tmp, 'worker' + node.label.replace(/\W+/g, '-'));
+      const r = runNode(node.bin, [path.join(FIXTURES, 'worker-oom.js')], childEnv({ LEAK_AGENT_DIR: dir }));
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { workerExit: number; error: string; mainAlive: boolean };
+      expect(out).toEqual({ workerExit: 1, error: 'ERR_WORKER_OUT_OF_MEMORY', mainAlive: true });
+      const files = fs.readdirSync(dir);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^near-oom-.*-t\d+\.heapprofile$/);
+      const profile = JSON.parse(fs.readFileSync(path.join(dir, files[0] as string), 'utf8')) as SamplingHeapProfile;
+      expect(selfSizeOf(profile.head, 'workerLeak')).toBeGreaterThan(1024 * 1024);
+    });
+  });
+}
+
 describe('near-OOM capture switched off', () => {
   it('LEAK_AGENT_NEAR_OOM=off arms nothing and leaves no file', () => {
     const dir = path.join(tmp, 'off');
