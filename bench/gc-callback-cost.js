@@ -14,19 +14,27 @@
 //   - GC pause p50 / p99 / max from V8's own trace.
 // Then the footprint: RSS and V8 heap before and after starting the agent (native and fallback).
 //
-//   node bench/gc-callback-cost.js [rounds=5]        (needs `npm run build` and the addon built)
+// With --callgrind (needs valgrind; ~5 minutes), each configuration also runs once under
+// valgrind's callgrind with collection switched on only inside V8's Heap::CallGCPrologueCallbacks
+// and Heap::CallGCEpilogueCallbacks, i.e. all embedder GC callbacks (ours, Node's GCProfiler and
+// perf_hooks ones). Instruction counts do not depend on what else the machine is doing, so this is
+// the clean side-by-side figure on a shared machine. (--jitless under valgrind: the workload runs
+// interpreted, the callbacks are the same native code.)
+//
+//   node bench/gc-callback-cost.js [rounds=5] [--callgrind]   (needs `npm run build` and the addon)
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
-const ROUNDS = Number(process.argv[2] || 5);
+const ROUNDS = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 5);
+const CALLGRIND = process.argv.includes('--callgrind');
 const CONFIGS = ['none', 'native', 'js'];
 
 // ---- child side -------------------------------------------------------------------------------
 
-function child(mode, liveObjects) {
+function child(mode, liveObjects, slices) {
   let sampler = null;
   if (mode === 'native') {
     const { loadNativeSampler } = require(`${DIST}/sampler/native-sampler.js`);
@@ -47,7 +55,7 @@ function child(mode, liveObjects) {
   const t0 = process.hrtime.bigint();
   const live = new Array(liveObjects);
   let slice = 0;
-  const SLICES = 40;
+  const SLICES = slices || 40;
   const step = () => {
     // Rolling window of live objects: mostly short-lived garbage (scavenges), some promotion
     // (mark-compacts now and then), like a request-serving heap.
@@ -172,11 +180,36 @@ function main() {
   }
   console.log('Agent footprint after start (require + sampler + near-OOM arming, after 3 full GCs):');
   console.table(fp);
+  if (CALLGRIND) callgrindSection();
   console.log('Goal: < 1000 ns per GC inside the native callbacks; compare with the "ns/GC in callbacks" columns above.');
   console.log('Pause effect: compare the pause columns across rows (same workload, same run, V8\'s own --trace-gc figures).');
   console.log('"CPU vs none" and the pause columns share the machine with everything else running: read them with the load average above.');
 }
 
-if (process.argv[2] === '--child') child(process.argv[3], Number(process.argv[4]));
+function callgrindSection() {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const rows = [];
+  for (const heap of HEAPS) {
+    for (const mode of CONFIGS) {
+      const out = path.join(os.tmpdir(), `leak-agent-callgrind-${process.pid}-${mode}.out`);
+      const r = spawnSync(
+        'valgrind',
+        ['--tool=callgrind', `--callgrind-out-file=${out}`, '--toggle-collect=*Heap::CallGCPrologueCallbacks*', '--toggle-collect=*Heap::CallGCEpilogueCallbacks*',
+          process.execPath, '--expose-gc', '--jitless', '--trace-gc', __filename, '--child', mode, String(heap.live), '6'],
+        { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+      );
+      if (r.status !== 0) throw new Error(`valgrind ${mode}: ${r.stderr.slice(-2000)}`);
+      const collected = Number((/Collected : (\d+)/.exec(r.stderr) || [])[1]);
+      fs.rmSync(out, { force: true });
+      const gcs = pauses(r.stdout).length;
+      rows.push({ heap: heap.label, sampler: mode, GCs: gcs, 'instructions in GC callbacks': collected, 'per GC': Math.round(collected / gcs) });
+    }
+  }
+  console.log('\nInstructions executed inside all embedder GC callbacks (callgrind; independent of machine load):');
+  console.table(rows);
+}
+
+if (process.argv[2] === '--child') child(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
 else if (process.argv[2] === '--footprint') footprintChild(process.argv[3] === 'native');
 else main();
