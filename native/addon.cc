@@ -132,6 +132,15 @@ Napi::Value GcCounters(const Napi::CallbackInfo& info) {
   out.Set("callbackNs", static_cast<double>(c.callback_ns));
   out.Set("spacesNs", static_cast<double>(c.spaces_ns));
   out.Set("externalNs", static_cast<double>(c.external_ns));
+  Napi::Array pro = Napi::Array::New(env, kHistBuckets);
+  Napi::Array epi = Napi::Array::New(env, kHistBuckets);
+  for (size_t i = 0; i < kHistBuckets; ++i) {
+    pro.Set(static_cast<uint32_t>(i), c.prologue_hist[i]);
+    epi.Set(static_cast<uint32_t>(i), c.epilogue_hist[i]);
+  }
+  out.Set("histogramBucketNs", static_cast<double>(kHistBucketNs));
+  out.Set("prologueHistogram", pro);
+  out.Set("epilogueHistogram", epi);
   out.Set("running", rec.running());
   return out;
 }

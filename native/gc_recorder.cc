@@ -10,6 +10,11 @@ namespace {
 // (20: MinorMarkCompact, 22: both, 24: MinorMarkSweep). The bit value is the same, so use it.
 constexpr int kMinorBit = 1 << 1;
 
+void Count(uint32_t* hist, uint64_t ns) {
+  const uint64_t b = ns / kHistBucketNs;
+  hist[b < kHistBuckets ? b : kHistBuckets - 1] += 1;
+}
+
 GcKind KindOf(v8::GCType type) {
   const int t = static_cast<int>(type);
   if (t & v8::kGCTypeScavenge) return GcKind::kScavenge;
@@ -88,8 +93,10 @@ void GcRecorder::OnPrologue(v8::GCType type) {
     if (o.has_before) ReadSpaces(o.before);
   }
   if (measure_) {
+    const uint64_t spent = uv_hrtime() - now;
     counters_.callbacks += 1;
-    counters_.callback_ns += uv_hrtime() - now;
+    counters_.callback_ns += spent;
+    Count(counters_.prologue_hist, spent);
   }
 }
 
@@ -138,8 +145,10 @@ void GcRecorder::OnEpilogue(v8::GCType type) {
     open_count_ = static_cast<size_t>(open - open_);
   }
   if (measure_) {
+    const uint64_t spent = uv_hrtime() - now;
     counters_.callbacks += 1;
-    counters_.callback_ns += uv_hrtime() - now;
+    counters_.callback_ns += spent;
+    Count(counters_.epilogue_hist, spent);
   }
 }
 

@@ -51,6 +51,12 @@ struct GcRecord {
   SpaceFigures before[kMaxSpaces];
 };
 
+// Histogram of time per callback invocation while measuring: 100 ns buckets up to 50 us, the last
+// bucket collects everything longer. Medians from it are robust to the odd preemption that makes a
+// mean meaningless on a shared machine.
+constexpr size_t kHistBuckets = 500;
+constexpr uint64_t kHistBucketNs = 100;
+
 struct RecorderCounters {
   uint64_t recorded = 0;  // records written into the ring
   uint64_t dropped = 0;   // records lost because the ring was full
@@ -58,6 +64,8 @@ struct RecorderCounters {
   uint64_t callback_ns = 0;  // time spent inside our callbacks while measuring
   uint64_t spaces_ns = 0;    // ...of which reading per-space statistics
   uint64_t external_ns = 0;  // ...of which reading HeapStatistics for external memory
+  uint32_t prologue_hist[kHistBuckets] = {};
+  uint32_t epilogue_hist[kHistBuckets] = {};
 };
 
 class GcRecorder {

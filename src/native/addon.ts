@@ -39,6 +39,10 @@ export interface NativeGcCounters {
   spacesNs: number;
   /** Of callbackNs: reading HeapStatistics for external memory. */
   externalNs: number;
+  /** Per-invocation time histograms while measuring: counts per histogramBucketNs-wide bucket. */
+  histogramBucketNs: number;
+  prologueHistogram: number[];
+  epilogueHistogram: number[];
   running: boolean;
 }
 
