@@ -36,6 +36,12 @@ const CONFIGS = ['none', 'native', 'js'];
 
 function child(mode, liveObjects, slices) {
   let sampler = null;
+  if (mode === 'native+sampling') {
+    // What near-OOM arming adds: V8's sampling heap profiler at the near-OOM rate.
+    const { loadAddon } = require(`${DIST}/native/addon.js`);
+    loadAddon().addon.startSamplingHeapProfiler(512 * 1024, 32);
+    mode = 'native';
+  }
   if (mode === 'native') {
     const { loadNativeSampler } = require(`${DIST}/sampler/native-sampler.js`);
     const loaded = loadNativeSampler({ measure: true });
@@ -226,6 +232,20 @@ function callgrindSection() {
   }
   console.log('\nInstructions executed inside all embedder GC callbacks (callgrind; independent of machine load):');
   console.table(rows);
+
+  // The near-OOM capture keeps V8's sampling heap profiler on (512 KiB mean interval): price it as
+  // whole-program instructions of the small-heap workload, with and without it.
+  const whole = [];
+  for (const mode of ['native', 'native+sampling']) {
+    const out = path.join(os.tmpdir(), `leak-agent-callgrind-${process.pid}-whole.out`);
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--expose-gc', '--jitless', __filename, '--child', mode, String(HEAPS[0].live), '6'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`valgrind ${mode}: ${r.stderr.slice(-2000)}`);
+    fs.rmSync(out, { force: true });
+    whole.push({ config: mode, 'whole-program instructions': Number((/Collected : (\d+)/.exec(r.stderr) || [])[1]) });
+  }
+  whole[1].ratio = (whole[1]['whole-program instructions'] / whole[0]['whole-program instructions']).toFixed(4);
+  console.log('Sampling heap profiler kept on by the near-OOM capture (small heap, whole program, callgrind):');
+  console.table(whole);
 }
 
 if (process.argv[2] === '--child') child(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
