@@ -4,11 +4,13 @@
  * another directory. Argument validation and the sampling-profile shape run in this process.
  */
 import * as fs from 'node:fs';
+import * as inspector from 'node:inspector';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAddon } from '../src/native/addon';
 import type { GcRecord, SpaceUsage } from '../src/sampler/types';
+import type { SamplingHeapProfile } from '../src/native/addon';
 import { childEnv, FIXTURES, logLines, nodeBinaries, ROOT, runJson, runNode } from './native-helpers';
 
 interface GcRecordsOut {
@@ -226,5 +228,45 @@ describe('native boundary (in this process)', () => {
       expect(ids.has(s.nodeId)).toBe(true);
     }
     expect(keep.length).toBe(20_000);
+  });
+
+  it('node:inspector returns the same shape, so the evidence stage can use either backend', () => {
+    const a = loaded.addon;
+    if (!a) throw new Error(loaded.error);
+    const session = new inspector.Session();
+    session.connect();
+    const post = <T>(method: string, params?: object): T => {
+      let result: T | undefined;
+      let error: Error | null = null;
+      // The in-process session answers synchronously.
+      session.post(method, params ?? {}, (err, res) => {
+        error = err;
+        result = res as T;
+      });
+      if (error) throw error;
+      return result as T;
+    };
+    const keep: object[] = [];
+    const allocate = (): void => {
+      for (let i = 0; i < 20_000; i++) keep.push({ i });
+    };
+    post('HeapProfiler.enable');
+    post('HeapProfiler.startSampling', { samplingInterval: 1024 });
+    allocate();
+    const fromInspector = post<{ profile: SamplingHeapProfile }>('HeapProfiler.stopSampling').profile;
+    session.disconnect();
+    expect(a.startSamplingHeapProfiler(1024, 32)).toBe(true);
+    allocate();
+    const fromAddon = a.getAllocationProfile() as SamplingHeapProfile;
+    a.stopSamplingHeapProfiler();
+
+    const shape = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.length ? [shape(v[0])] : [];
+      if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, k === 'children' ? 'array' : shape((v as Record<string, unknown>)[k])]));
+      return typeof v;
+    };
+    expect(shape(fromAddon)).toEqual(shape(fromInspector));
+    expect(shape(fromAddon.head.children[0])).toEqual(shape(fromInspector.head.children[0]));
+    expect(fromAddon.head.callFrame).toEqual(fromInspector.head.callFrame);
   });
 });
