@@ -5,6 +5,9 @@
 import { EventEmitter } from 'node:events';
 import type { AgentConfig, ConfigProblem } from './config/env';
 import { formatDuration } from './config/duration';
+import { armNearOom, type NearOomHandle } from './evidence/near-oom';
+import { nativeProfilerBackend } from './evidence/native-profiler';
+import { loadAddon } from './native/addon';
 import { createLogger, type AgentLogger } from './log/logger';
 import { Policy, type SnapshotOutcome } from './policy/policy';
 import { readContainerMemory, type ContainerMemory } from './process/container';
@@ -26,6 +29,7 @@ export class Agent {
   private running = false;
   private ticks = 0;
   private container: ContainerMemory | undefined;
+  private nearOom: NearOomHandle | undefined;
   private readonly startedAt = Date.now();
 
   constructor(readonly config: AgentConfig, problems: ConfigProblem[] = []) {
@@ -42,7 +46,14 @@ export class Agent {
         message: `${p.variable}=${JSON.stringify(p.value)} is not valid: expected ${p.expected}; using ${p.using}`,
       });
     }
-    this.policy = new Policy({ config, logger: this.logger, events: this.events });
+    // The addon's sampling heap profiler, when it loads, replaces the inspector's (see native-profiler.ts).
+    const native = config.native === 'off' ? undefined : loadAddon().addon;
+    this.policy = new Policy({
+      config,
+      logger: this.logger,
+      events: this.events,
+      ...(native ? { profilerBackend: nativeProfilerBackend(native) } : {}),
+    });
   }
 
   start(): void {
@@ -52,6 +63,7 @@ export class Agent {
       this.sampler = choice.sampler;
       this.samplerReason = choice.reason;
       this.sampler?.start();
+      this.nearOom = armNearOom(this.config, this.logger, new Date(this.startedAt));
       this.running = true;
       const memory = readProcessMemory();
       this.container = readContainerMemory();
@@ -65,6 +77,7 @@ export class Agent {
         dir: this.config.dir,
         snapshots: this.config.snapshots,
         upload: this.config.upload ?? null,
+        nearOom: { state: this.nearOom.state, reason: this.nearOom.reason, path: this.nearOom.path },
         heapLimit: memory.heapLimit,
         rss: memory.rss,
         container: this.container
@@ -135,6 +148,7 @@ export class Agent {
       windowMs: this.config.windowMs,
       records: counters?.records ?? 0,
       dropped: counters?.dropped ?? 0,
+      nearOom: this.nearOom?.state ?? 'off',
       ...this.policy.status(),
     };
   }
@@ -147,6 +161,7 @@ export class Agent {
       this.running = false;
       if (this.timer) clearInterval(this.timer);
       this.sampler?.stop();
+      this.nearOom?.stop();
       const flushed = this.policy.stop();
       this.logger.log('agent.stopped', { pid: process.pid, uptimeMs: Date.now() - this.startedAt });
       return flushed.catch(() => {}).then(() => this.logger.close());

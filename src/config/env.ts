@@ -38,6 +38,9 @@ export interface AgentConfig {
   readonly telemetry: TelemetryConfig;
   /** Evidence capture (profile, snapshot gate, pairs, signal): see evidence-env.ts. */
   readonly evidence: EvidenceConfig;
+  // --- near-OOM capture (native sampler branch) ---
+  /** Arm V8's near-heap-limit callback to leave a .heapprofile behind before a heap OOM. */
+  readonly nearOom: boolean;
 }
 
 export interface ConfigProblem {
@@ -126,6 +129,8 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     if (isSensitivity(v)) sensitivity = v;
     else problem('LEAK_AGENT_SENSITIVITY', 'low, normal or high', 'normal');
   }
+  // --- near-OOM capture (native sampler branch) ---
+  const nearOom = flag('LEAK_AGENT_NEAR_OOM', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
 
   const config: AgentConfig = Object.freeze({
     enabled,
@@ -140,6 +145,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     drainIntervalMs: 1_000,
     telemetry,
     evidence,
+    nearOom,
   });
   return { config, problems };
 }
