@@ -14,7 +14,7 @@ const DIR = path.resolve(process.env.DEMO_DIR || path.join(REPO, '.leak-agent', 
 const LOG = path.join(DIR, 'agent.log');
 const TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_MS || 6 * 60_000);
 /** After leak.detected, how long we wait for evidence lines (snapshot pair, uploads) to settle. */
-const SETTLE_MS = Number(process.env.DEMO_SETTLE_MS || 45_000);
+const SETTLE_MS = Number(process.env.DEMO_SETTLE_MS || 120_000);
 
 const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
 const say = (text) => process.stdout.write(`[demo ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -28,6 +28,8 @@ const service = spawn(process.execPath, ['--max-old-space-size=512', '-r', REPO,
   env: {
     ...process.env,
     LEAK_AGENT_WINDOW: process.env.LEAK_AGENT_WINDOW || '60s',
+    // Production waits 10 minutes between snapshots; the demo wants the pair within a couple of minutes.
+    LEAK_AGENT_SNAPSHOT_COOLDOWN: process.env.LEAK_AGENT_SNAPSHOT_COOLDOWN || '20s',
     LEAK_AGENT_DIR: DIR,
     LEAK_AGENT_LOG: LOG,
     OTEL_SERVICE_NAME: process.env.OTEL_SERVICE_NAME || 'leaky-demo',
@@ -125,7 +127,9 @@ async function watch() {
     await new Promise((r) => setTimeout(r, 500));
     readLog();
     if (!detectedAt && seen.some((e) => e.event === 'leak.detected')) detectedAt = Date.now();
-    if (detectedAt && Date.now() - detectedAt > SETTLE_MS) break;
+    // Wait for the second snapshot of the pair (so the analyzer can diff), or SETTLE_MS at most.
+    const snapshots = seen.filter((e) => e.event === 'snapshot.written').length;
+    if (detectedAt && (snapshots >= 2 || Date.now() - detectedAt > SETTLE_MS)) break;
     if (port && Date.now() - lastStatus > 10_000) {
       lastStatus = Date.now();
       const body = await get('/debug/leak-agent');

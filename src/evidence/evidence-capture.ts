@@ -189,6 +189,11 @@ export class EvidenceCapture {
     }, { written: false, reason: 'the snapshot could not be taken (see agent.error)' });
   }
 
+  /** Heap snapshots this process has taken (each one moves native memory; the policy discounts that). */
+  snapshotsTaken(): number {
+    return this.snapshotter.takenThisProcess;
+  }
+
   /** Open episodes and the snapshots taken, for `status()`. */
   status(): Record<string, unknown> {
     return {

@@ -23,6 +23,7 @@ import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { Telemetry } from '../telemetry/telemetry';
 import { RecentHistory } from './recent-history';
+import { SelfInflictedFilter } from './self-inflicted';
 import { createUploader, type Uploader } from '../upload/create';
 
 export interface PolicyContext {
@@ -60,6 +61,8 @@ export class Policy {
   private readonly detector: Detector;
   /** Physical memory: the limit of external/native memory outside a container. Read once. */
   private readonly hostMemoryBytes = os.totalmem();
+  /** Native-memory verdicts that the agent's own snapshots explain are not the application's. */
+  private readonly selfInflicted: SelfInflictedFilter;
 
   /** Ships evidence (src/upload); resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset. */
   private readonly uploader: Uploader | undefined;
@@ -69,6 +72,7 @@ export class Policy {
     // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
     this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
     this.detector = new Detector({ windowMs: ctx.config.windowMs, sensitivity: ctx.config.sensitivity });
+    this.selfInflicted = new SelfInflictedFilter(ctx.config.windowMs);
     const logger = this.ctx.logger;
     this.uploader = createUploader(ctx.config, logger);
     this.evidence = new EvidenceCapture({
@@ -86,7 +90,15 @@ export class Policy {
     this.gcs += tick.records.length;
     for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
     this.history.addRecords(tick.records, tick.memory.rss);
-    for (const verdict of this.detect(tick)) this.onVerdict(verdict);
+    this.selfInflicted.noteSnapshots(this.evidence.snapshotsTaken(), tick.memory.time);
+    const { report, ignored } = this.selfInflicted.filter(this.detect(tick), tick.memory.time);
+    for (const verdict of ignored) {
+      this.ctx.logger.log('verdict.ignored', {
+        kind: verdict.kind, memory: verdict.memory, episodeId: verdict.episodeId,
+        reason: "native memory changed right after the agent's own heap snapshot (V8's snapshot buffers), not the application's",
+      });
+    }
+    for (const verdict of report) this.onVerdict(verdict);
     // Open episodes: the pair's second snapshot and profile once old-space grew further, retries of a refused first snapshot.
     this.evidence.onTick(this.history.latestOldSpace());
   }
