@@ -3,7 +3,8 @@
  * clock (time comes with the data), no globals; bounded memory (a fixed number of buckets per series).
  *
  * Per series (old_space, external, native) and once per bucket (window / 30):
- *   1. take the per-bucket minima of the last window (decimate.ts);
+ *   1. take the per-bucket minima of the last window (decimate.ts); for old_space, take out the
+ *      promoted garbage that full GCs show (withoutGarbage);
  *   2. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
  *      then judged only on the points after it;
  *   3. Mann–Kendall with ties and Hamed–Rao (mann-kendall.ts), Theil–Sen slope and interval (theil-sen.ts);
@@ -11,7 +12,7 @@
  *   5. plateau guard (deceleration.ts);
  *   6. old_space only: the growth must show in post-full-GC readings, because between full GCs the
  *      old generation also fills with promoted garbage that looks exactly like a slow leak;
- *   7. persistence: the leak condition must hold `persistence` evaluations in a row;
+ *   7. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
  *   then one `leak` verdict per episode, and `episode-end` when growth stops.
  */
 import type { ContainerMemory } from '../process/container';
