@@ -14,7 +14,7 @@
  *   heap limit 2 GiB, no container.
  * The memwatch rule (heap grew after 5 consecutive full GCs) is run on the same series.
  *
- *   npm run build && node bench/longrun.js            # about 1–2 min on this machine
+ *   npm run build && node bench/longrun.js            # measured 138 s on this machine
  *   node bench/longrun.js --days 5                    # shorter
  */
 const path = require('node:path');
@@ -66,6 +66,7 @@ function simulate({ seed, phi, sigma, hours, leakRate = 0, leakStartH = Infinity
     const live = 200 * MB + heapNoise() + leak;
     garbage += 20 * 1024 * (DT / 1000) * (0.5 + r());
     const full = garbage >= 6 * MB;
+    const garbageBefore = garbage;
     if (full) garbage = 0;
     const old = live + garbage;
     const ext = 30 * MB + extNoise();
@@ -74,6 +75,7 @@ function simulate({ seed, phi, sigma, hours, leakRate = 0, leakStartH = Infinity
       kind: full ? 'mark-sweep-compact' : 'scavenge', startTime: t - 5, duration: 3,
       after: { new_space: { used: 1 * MB, committed: 16 * MB }, old_space: { used: old, committed: old + 8 * MB } }, external: ext,
     };
+    if (full) record.before = { new_space: { used: 8 * MB, committed: 16 * MB }, old_space: { used: live + garbageBefore, committed: old + 8 * MB } };
     if (full) {
       if (prevFull !== undefined && live > prevFull) grew += 1; else grew = 0;
       prevFull = live;

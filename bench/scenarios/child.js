@@ -25,7 +25,7 @@ const recorder = new JsSampler();
 recorder.start();
 fs.writeSync(out, JSON.stringify({ type: 'start', t: started, scenario: name, leak: scenario.leak, leakStartMs: started + leakStartSec * 1000 }) + '\n');
 setInterval(() => {
-  const records = recorder.drain().map((r) => ({ kind: r.kind, startTime: r.startTime, duration: r.duration, after: r.after, external: r.external }));
+  const records = recorder.drain().map((r) => ({ kind: r.kind, startTime: r.startTime, duration: r.duration, after: r.after, before: r.before, external: r.external }));
   fs.writeSync(out, JSON.stringify({ type: 'tick', memory: readProcessMemory(), records }) + '\n');
 }, 1000);
 

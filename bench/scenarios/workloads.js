@@ -138,7 +138,7 @@ const scenarios = {
       let batch = null;
       setInterval(() => {
         batch = [];
-        const fill = setInterval(() => { for (let k = 0; k < 4000; k++) batch.push(makeRecord(k)); }, 50);
+        const fill = setInterval(() => { for (let k = 0; k < 1000; k++) batch.push(makeRecord(k)); }, 50);
         setTimeout(() => { clearInterval(fill); batch = null; }, 5000);
       }, 15000);
       return () => batch;

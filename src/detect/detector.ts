@@ -3,7 +3,8 @@
  * clock (time comes with the data), no globals; bounded memory (a fixed number of buckets per series).
  *
  * Per series (old_space, external, native) and once per bucket (window / 30):
- *   1. take the per-bucket minima of the last window (decimate.ts);
+ *   1. take the per-bucket minima of the last window (decimate.ts); for old_space, take out the
+ *      promoted garbage that full GCs show (withoutGarbage);
  *   2. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
  *      then judged only on the points after it;
  *   3. Mann–Kendall with ties and Hamed–Rao (mann-kendall.ts), Theil–Sen slope and interval (theil-sen.ts);
@@ -11,7 +12,7 @@
  *   5. plateau guard (deceleration.ts);
  *   6. old_space only: the growth must show in post-full-GC readings, because between full GCs the
  *      old generation also fills with promoted garbage that looks exactly like a slow leak;
- *   7. persistence: the leak condition must hold `persistence` evaluations in a row;
+ *   7. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
  *   then one `leak` verdict per episode, and `episode-end` when growth stops.
  */
 import type { ContainerMemory } from '../process/container';
@@ -21,7 +22,7 @@ import { BucketMinima, type Bucket } from './decimate';
 import { deceleration } from './deceleration';
 import { bestStep, isStep, type Step } from './level-shift';
 import { mannKendall } from './mann-kendall';
-import { externalBytes, nativeBytes, oldGenerationAfter, recordTime } from './series';
+import { externalBytes, nativeBytes, oldGenerationAfter, oldGenerationBefore, recordTime } from './series';
 import { medianOf, theilSen } from './theil-sen';
 import { thresholdsFor, type Sensitivity, type Thresholds } from './thresholds';
 import { timeToLimit } from './time-to-limit';
@@ -70,6 +71,8 @@ interface LeakEpisode { id: string; startedAt: number; baseline: number }
 interface SpikeEpisode { id: string; at: number; before: number; size: number }
 
 const SERIES: readonly MemorySeries[] = ['old_space', 'external', 'native'];
+/** Full GCs remembered for the garbage correction: more than two windows' worth at any realistic rate. */
+const MAX_FULL_GCS = 256;
 /** Evaluations in a row a step must be seen before it is reported (3 buckets = a tenth of a window). */
 const SPIKE_CONFIRMATIONS = 3;
 
@@ -77,6 +80,40 @@ const SPIKE_CONFIRMATIONS = 3;
 function robustScale(residuals: readonly number[]): number {
   const med = medianOf(residuals);
   return 1.4826 * medianOf(residuals.map((r) => Math.abs(r - med)));
+}
+
+/** One full GC as the garbage correction needs it: old generation before and after, epoch ms. */
+interface FullGc { t: number; before: number; after: number }
+
+/**
+ * old_space values for the trend, with promoted garbage taken out. Between full GCs the old
+ * generation fills with garbage (objects promoted by scavenges) that the next full GC removes; each
+ * full GC tells how much there was (before − after). Spreading that amount linearly over the cycle,
+ * and extrapolating the last cycle's rate after the latest full GC, turns the sawtooth into an
+ * estimate of the live set. Without it every full GC is a drop that breaks the rank trend of a leak
+ * (measured: a 60 KB/s leak went from "suspect" to "plateau" right after V8's first full GC), and a
+ * steady service's garbage ramp looks like a leak. Buckets that contain a full GC use its reading.
+ */
+function withoutGarbage(buckets: readonly Bucket[], fulls: readonly FullGc[], firstSeen: number): number[] {
+  return buckets.map((b) => {
+    if (Number.isFinite(b.fullMin)) return b.fullMin;
+    let k = 0;
+    while (k < fulls.length && (fulls[k] as FullGc).t <= b.t) k++;
+    const prev = fulls[k - 1];
+    const next = fulls[k];
+    const prevT = prev ? prev.t : firstSeen;
+    let garbage = 0;
+    if (next) {
+      const span = next.t - prevT;
+      if (span > 0) garbage = Math.max(0, next.before - next.after) * ((b.t - prevT) / span);
+    } else if (prev) {
+      const before = fulls[k - 2];
+      const cycle = prev.t - (before ? before.t : firstSeen);
+      if (cycle > 0) garbage = (Math.max(0, prev.before - prev.after) / cycle) * (b.t - prev.t);
+    }
+    // Never below the live set proven by the previous full GC... unless memory really fell.
+    return Math.max(b.min - garbage, Math.min(b.min, prev ? prev.after : b.min));
+  });
 }
 
 /**
@@ -104,6 +141,8 @@ class SeriesTracker {
   lastSpikeAt = -Infinity;
   pendingStepAt = -Infinity;
   pendingStepSeen = 0;
+  /** old_space only: the last full GCs (bounded), for the garbage correction. */
+  readonly fullGcs: FullGc[] = [];
   status: SeriesStatus;
 
   constructor(readonly memory: MemorySeries, bucketMs: number, maxBuckets: number) {
@@ -148,7 +187,13 @@ export class Detector {
     for (const r of input.records) {
       const t = recordTime(r);
       const full = r.kind === 'mark-sweep-compact';
-      this.trackers.old_space.add(t, oldGenerationAfter(r), full);
+      const after = oldGenerationAfter(r);
+      this.trackers.old_space.add(t, after, full);
+      if (full && r.before) {
+        const list = this.trackers.old_space.fullGcs;
+        list.push({ t, before: oldGenerationBefore(r), after });
+        if (list.length > MAX_FULL_GCS) list.shift();
+      }
       if (Number.isFinite(r.external)) this.trackers.external.add(t, r.external, full);
     }
     const m = input.memory;
@@ -250,7 +295,7 @@ export class Detector {
     st.limitBytes = limit?.bytes ?? null;
     st.limitSource = limit?.source ?? null;
     const times = pts.map((b) => b.t / 1000);
-    const values = pts.map((b) => b.min);
+    const values = tr.memory === 'old_space' ? withoutGarbage(pts, tr.fullGcs, tr.firstSeen) : pts.map((b) => b.min);
 
     // Effect floor that does not depend on the fit: absolute and share of a real limit. A host-sized
     // "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
@@ -320,31 +365,40 @@ export class Detector {
     st.minEffectBytes = effect;
 
     // ---- old_space: growth must survive a full GC ---------------------------------------------------
-    // Any post-GC reading is an upper bound of the live set at its time (live objects plus garbage not
-    // yet collected); a post-full-GC reading is the live set. So "latest full GC − smallest earlier
-    // reading" is a lower bound of how much live memory grew, from a single full GC. We look back up to
-    // one extra window (or to the step) for that earlier reading.
+    // A post-full-GC reading is the live set; any other post-GC reading is an upper bound of it (live
+    // plus garbage not yet collected). So "latest full GC − an earlier reading" is a lower bound of how
+    // much live memory grew. The earlier reading is the earliest full GC when there are two far enough
+    // apart (live vs live), else the smallest reading before the latest full GC. The look-back spans up
+    // to two windows (full GCs are rare in a quiet process) but stops at a step: a step must not
+    // confirm a trend.
     let confirmed = true;
     let fullInfo = false;
     let fullGrowth = 0;
     let fullSpanSec = 0;
     if (tr.memory === 'old_space') {
-      const lookFrom = stepHere ? stepHere.at * 1000 : from - windowMs;
-      const hist = tr.buckets.since(lookFrom).filter((b) => b.start < end && b.t >= lookFrom);
-      let lastFull = -1;
-      for (let i = hist.length - 1; i > 0 && lastFull < 0; i--) if (Number.isFinite((hist[i] as Bucket).fullMin)) lastFull = i;
-      if (lastFull > 0) {
-        const full = hist[lastFull] as Bucket;
-        let low = hist[0] as Bucket;
-        for (let i = 1; i < lastFull; i++) if ((hist[i] as Bucket).min < low.min) low = hist[i] as Bucket;
-        fullSpanSec = (full.t - low.t) / 1000;
-        fullGrowth = full.fullMin - low.min;
-        // The two readings must be far enough apart for a leak to have shown (a quarter window).
-        fullInfo = fullSpanSec >= this.windowSec / 4;
+      // Look back up to one extra window, but never across a step (found now or reported before).
+      const lookFrom = Math.max(from - windowMs, stepHere ? stepHere.at * 1000 : -Infinity, tr.lastSpikeAt);
+      const seg = tr.buckets.since(lookFrom).filter((b) => b.start < end && b.t >= lookFrom);
+      const fullIdx: number[] = [];
+      seg.forEach((b, i) => { if (Number.isFinite(b.fullMin)) fullIdx.push(i); });
+      const lastFull = fullIdx[fullIdx.length - 1];
+      const quarter = this.windowSec / 4;
+      if (lastFull !== undefined && lastFull > 0) {
+        const full = seg[lastFull] as Bucket;
+        const firstFull = seg[fullIdx[0] as number] as Bucket;
+        if (fullIdx.length >= 2 && (full.t - firstFull.t) / 1000 >= quarter) {
+          fullSpanSec = (full.t - firstFull.t) / 1000;
+          fullGrowth = full.fullMin - firstFull.fullMin;
+        } else {
+          let low = seg[0] as Bucket;
+          for (let i = 1; i < lastFull; i++) if ((seg[i] as Bucket).min < low.min) low = seg[i] as Bucket;
+          fullSpanSec = (full.t - low.t) / 1000;
+          fullGrowth = full.fullMin - low.min;
+        }
+        fullInfo = fullSpanSec >= quarter;
       }
-      // Half of what the fitted trend predicts over that span must have survived the full GC, and at
-      // least the absolute floor: promoted garbage raises the readings between full GCs, not after them.
-      confirmed = fullInfo && fullGrowth >= Math.max(0.5 * sen.slope * fullSpanSec, th.minGrowthBytes.old_space);
+      // Half of what the fitted trend predicts over that span, and at least the absolute floor's rate.
+      confirmed = fullInfo && fullGrowth >= Math.max(0.5 * sen.slope, th.minGrowthBytes.old_space / this.windowSec) * fullSpanSec;
     }
 
     const significant = mk.pValue < th.alpha && sen.lower > 0;
@@ -376,7 +430,11 @@ export class Detector {
       return verdicts;
     }
 
-    tr.streak = trending ? tr.streak + 1 : 0;
+    // A weaker evaluation in the middle of a streak (p within 10x alpha, growth at least half the
+    // effect) holds the count instead of resetting it: with sparse GCs a leak's p-value hovers around
+    // alpha for a few buckets after each full GC, while noise loses both conditions.
+    const weaklyTrending = mk.pValue < 10 * th.alpha && growth >= 0.5 * effect && !decel.decelerating;
+    tr.streak = trending ? tr.streak + 1 : weaklyTrending ? tr.streak : 0;
     st.streak = tr.streak;
     if (candidate && tr.streak >= th.persistence) {
       const id = this.newEpisodeId(tr.memory, 'leak', end);

@@ -17,6 +17,14 @@ export function oldGenerationAfter(record: GcRecord): number {
   return sum;
 }
 
+/** Old-generation bytes before a full GC (0 when the record has no `before`). */
+export function oldGenerationBefore(record: GcRecord): number {
+  let sum = 0;
+  const before = record.before ?? {};
+  for (const name in before) if (!name.startsWith('new')) sum += (before[name] as SpaceUsage).used;
+  return sum;
+}
+
 /**
  * External memory: Buffers, ArrayBuffers and addon allocations reported to V8. Node's `external`
  * already includes `arrayBuffers` (Node docs: "arrayBuffers … is also included in the external

@@ -49,9 +49,11 @@ export function runSynthetic(shape: Shape, seconds: number, opts: Partial<Detect
   for (let s = 0; s < seconds; s++) {
     const t = t0 + s * 1000;
     const full = s % fullEvery === 0;
+    const garbageBefore = garbage + (shape.garbagePerSec ?? 0);
     if (full) garbage = 0;
     else garbage += shape.garbagePerSec ?? 0;
-    const old = shape.old(s) + garbage;
+    const live = shape.old(s);
+    const old = live + garbage;
     const ext = shape.external ? shape.external(s) : 10 * MiB;
     const record: GcRecord = {
       kind: full ? 'mark-sweep-compact' : 'scavenge',
@@ -60,6 +62,7 @@ export function runSynthetic(shape: Shape, seconds: number, opts: Partial<Detect
       after: { new_space: { used: MiB, committed: 16 * MiB }, old_space: { used: old, committed: old + 4 * MiB } },
       external: ext,
     };
+    if (full) record.before = { new_space: { used: 8 * MiB, committed: 16 * MiB }, old_space: { used: live + garbageBefore, committed: old + 4 * MiB } };
     const memory = { time: t, rss: old + ext + 60 * MiB, heapUsed: old + MiB, heapTotal: old + 20 * MiB, heapLimit: 512 * MiB, external: ext, arrayBuffers: ext };
     verdicts.push(...detector.observe({ records: [record], memory, container: undefined, hostMemoryBytes: 8192 * MiB }));
     for (const [name, st] of Object.entries(detector.states())) {
