@@ -1,5 +1,7 @@
 /** Builders for small graphs and synthetic snapshots used by the analysis tests. */
 import type { CsrGraph } from '../../src/analysis/dominators';
+import { rng } from '../helpers/random';
+export { rng };
 
 /** A CSR graph from an edge list; `weak` marks edges that must not retain. */
 export function csr(n: number, edges: [number, number, boolean?][]): CsrGraph {
@@ -31,17 +33,6 @@ export function reachable(g: CsrGraph, removed = -1): Uint8Array {
   return seen;
 }
 
-/** Deterministic PRNG (mulberry32) so a failing random graph can be reproduced from its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface MiniNode {
   type: string;

@@ -6,21 +6,9 @@ import { bestStep, isStep, linearSse } from '../../src/detect/level-shift';
 import { deceleration } from '../../src/detect/deceleration';
 import { timeToLimit } from '../../src/detect/time-to-limit';
 import { BucketMinima } from '../../src/detect/decimate';
+import { rng } from '../helpers/random';
+import { gauss } from './synthetic';
 
-/** Deterministic PRNG (mulberry32) and standard normal draws, so tests never flake. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
-}
 
 describe('normal distribution', () => {
   it('matches table values', () => {

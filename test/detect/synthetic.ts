@@ -5,19 +5,11 @@
 import { Detector, type DetectorOptions } from '../../src/detect/detector';
 import type { Verdict } from '../../src/detect/verdict';
 import type { GcRecord } from '../../src/sampler/types';
+import { rng } from '../helpers/random';
+export { rng };
 
 export const MiB = 1024 * 1024;
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 export function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
 }
