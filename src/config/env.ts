@@ -41,6 +41,8 @@ export interface AgentConfig {
   // --- near-OOM capture (native sampler branch) ---
   /** Arm V8's near-heap-limit callback to leave a .heapprofile behind before a heap OOM. */
   readonly nearOom: boolean;
+  /** May the policy request a full GC to confirm an old-space trend (src/policy/confirmation-gc.ts). */
+  readonly confirmGc: boolean;
 }
 
 export interface ConfigProblem {
@@ -131,6 +133,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
   }
   // --- near-OOM capture (native sampler branch) ---
   const nearOom = flag('LEAK_AGENT_NEAR_OOM', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
+  const confirmGc = flag('LEAK_AGENT_CONFIRM_GC', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
 
   const config: AgentConfig = Object.freeze({
     enabled,
@@ -146,6 +149,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     telemetry,
     evidence,
     nearOom,
+    confirmGc,
   });
   return { config, problems };
 }

@@ -62,6 +62,11 @@ export interface SeriesStatus {
   minEffectBytes: number | null;
   /** Consecutive evaluations the leak condition has held. */
   streak: number;
+  /**
+   * old_space only: the trend holds but no full GC has confirmed it yet. The policy may ask V8 for a
+   * full GC (a confirmation GC) instead of waiting for one: a quiet process runs few of them.
+   */
+  needsFullGc: boolean;
   episodeId: string | null;
   spikeEpisodeId: string | null;
   evaluatedAt: number | null;
@@ -150,7 +155,7 @@ class SeriesTracker {
     this.status = {
       memory, state: 'warming-up', reason: 'no data yet', points: 0, fullGcPoints: 0, currentBytes: null, limitBytes: null,
       limitSource: null, slopeBytesPerSec: null, slopeLowerBytesPerSec: null, slopeUpperBytesPerSec: null, pValue: null,
-      growthPerWindowBytes: null, minEffectBytes: null, streak: 0, episodeId: null, spikeEpisodeId: null, evaluatedAt: null,
+      growthPerWindowBytes: null, minEffectBytes: null, streak: 0, needsFullGc: false, episodeId: null, spikeEpisodeId: null, evaluatedAt: null,
     };
   }
 
@@ -276,6 +281,7 @@ export class Detector {
     const pts = tr.buckets.since(from).filter((b) => b.start < end);
     const st = tr.status;
     st.evaluatedAt = end;
+    st.needsFullGc = false;
     st.points = pts.length;
     st.fullGcPoints = pts.filter((b) => Number.isFinite(b.fullMin)).length;
     st.streak = tr.streak;
@@ -473,6 +479,7 @@ export class Detector {
     let reason = 'no significant growth';
     if (trending && !confirmed) {
       state = 'suspect';
+      st.needsFullGc = true;
       reason = fullInfo ? 'growth between full GCs did not survive the last one (promoted garbage?)' : 'waiting for a full GC to confirm growth';
     } else if (candidate) {
       state = 'suspect';

@@ -24,6 +24,7 @@ import type { GcRecord } from '../sampler/types';
 import { Telemetry } from '../telemetry/telemetry';
 import { RecentHistory } from './recent-history';
 import { SelfInflictedFilter } from './self-inflicted';
+import { decideConfirmationGc, fullGcFunction } from './confirmation-gc';
 import { createUploader, type Uploader } from '../upload/create';
 
 export interface PolicyContext {
@@ -63,6 +64,9 @@ export class Policy {
   private readonly hostMemoryBytes = os.totalmem();
   /** Native-memory verdicts that the agent's own snapshots explain are not the application's. */
   private readonly selfInflicted: SelfInflictedFilter;
+  /** When V8 last ran a full GC, and when the policy last asked for one (see confirmation-gc.ts). */
+  private lastFullGcAt = Date.now();
+  private lastGcRequestAt = -Infinity;
 
   /** Ships evidence (src/upload); resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset. */
   private readonly uploader: Uploader | undefined;
@@ -88,7 +92,11 @@ export class Policy {
     this.lastTick = tick;
     this.telemetry.onTick(tick);
     this.gcs += tick.records.length;
-    for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
+    for (const r of tick.records) {
+      if (r.kind !== 'mark-sweep-compact') continue;
+      this.fullGcs += 1;
+      this.lastFullGcAt = Math.max(this.lastFullGcAt, r.startTime + r.duration);
+    }
     this.history.addRecords(tick.records, tick.memory.rss);
     this.selfInflicted.noteSnapshots(this.evidence.snapshotsTaken(), tick.memory.time);
     const { report, ignored } = this.selfInflicted.filter(this.detect(tick), tick.memory.time);
@@ -99,8 +107,40 @@ export class Policy {
       });
     }
     for (const verdict of report) this.onVerdict(verdict);
+    this.maybeConfirmWithFullGc(tick);
     // Open episodes: the pair's second snapshot and profile once old-space grew further, retries of a refused first snapshot.
     this.evidence.onTick(this.history.latestOldSpace());
+  }
+
+  /**
+   * old_space trends only count once a full GC shows the growth is live; a quiet process runs few.
+   * Ask V8 for one, knowingly and rarely (confirmation-gc.ts); the next drain carries its record.
+   */
+  private maybeConfirmWithFullGc(tick: Tick): void {
+    if (!this.ctx.config.confirmGc) return;
+    const now = tick.memory.time;
+    const decision = decideConfirmationGc({
+      needsFullGc: this.detector.states().old_space.needsFullGc,
+      now,
+      windowMs: this.ctx.config.windowMs,
+      lastFullGcAt: this.lastFullGcAt,
+      lastRequestAt: this.lastGcRequestAt,
+      heapUsed: tick.memory.heapUsed,
+    });
+    if (!decision.collect) return;
+    this.lastGcRequestAt = now;
+    const gc = fullGcFunction();
+    if (!gc) {
+      this.ctx.logger.log('gc.confirmation', { requested: false, reason: 'this V8 does not allow the agent to request a full GC' });
+      return;
+    }
+    const started = process.hrtime.bigint();
+    gc();
+    const pauseMs = Number(process.hrtime.bigint() - started) / 1e6;
+    this.ctx.logger.log('gc.confirmation', {
+      requested: true, pauseMs: Math.round(pauseMs * 10) / 10, heapUsedBefore: tick.memory.heapUsed,
+      reason: 'old_space grows with a significant trend that no full GC has confirmed yet',
+    });
   }
 
   /** The detector's state of one series on each evaluation: the first `suspect` starts the sampling heap profiler. */
