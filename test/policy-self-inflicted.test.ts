@@ -29,6 +29,13 @@ describe('SelfInflictedFilter', () => {
     expect(f.filter([end('native', 'b', 90_000)], 90_000).report).toHaveLength(1);
   });
 
+  it('sets aside an external step right after our own snapshot (the evidence writing moves external too)', () => {
+    const f = new SelfInflictedFilter(60_000);
+    f.noteSnapshots(1, 0);
+    const step: Verdict = { kind: 'spike', memory: 'external', episodeId: 'e', at: 9_000, sizeBytes: 4e6, beforeBytes: 2e6, afterBytes: 6e6 };
+    expect(f.filter([step], 9_000).ignored).toHaveLength(1);
+  });
+
   it('never sets aside old-space verdicts: a snapshot does not move the JS heap', () => {
     const f = new SelfInflictedFilter(60_000);
     f.noteSnapshots(1, 0);

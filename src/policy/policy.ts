@@ -62,7 +62,7 @@ export class Policy {
   private readonly detector: Detector;
   /** Physical memory: the limit of external/native memory outside a container. Read once. */
   private readonly hostMemoryBytes = os.totalmem();
-  /** Native-memory verdicts that the agent's own snapshots explain are not the application's. */
+  /** Native/external verdicts that the agent's own snapshots explain are not the application's. */
   private readonly selfInflicted: SelfInflictedFilter;
   /** When V8 last ran a full GC, and when the policy last asked for one (see confirmation-gc.ts). */
   private lastFullGcAt = Date.now();
@@ -103,7 +103,7 @@ export class Policy {
     for (const verdict of ignored) {
       this.ctx.logger.log('verdict.ignored', {
         kind: verdict.kind, memory: verdict.memory, episodeId: verdict.episodeId,
-        reason: "native memory changed right after the agent's own heap snapshot (V8's snapshot buffers), not the application's",
+        reason: "native/external memory changed right after the agent's own heap snapshot and evidence writing, not the application's",
       });
     }
     for (const verdict of report) this.onVerdict(verdict);

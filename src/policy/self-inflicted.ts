@@ -4,9 +4,12 @@
  * A heap snapshot makes V8 build its own copy of the heap graph outside the JS heap (~500 bytes of
  * RSS per heap node, measured in bench/snapshot-cost.js); glibc keeps much of it mapped afterwards.
  * To the detector that looks exactly like a native-memory step (RSS − heap jumps by hundreds of MB)
- * and, while it is being given back, like native growth. So after each snapshot the agent took,
- * native-memory verdicts are set aside for one detection window, and the end of an episode that was
- * set aside is not announced either. Pure: the policy tells it when snapshots happened.
+ * and, while it is being given back, like native growth. Writing the evidence (gzip of the pprof
+ * profile) moves `external` by a few MB too (seen in `npm run demo`: a 4 MB external step 9 s after
+ * the snapshot). So after each snapshot the agent took, native and external verdicts are set aside
+ * for one detection window, and the end of an episode that was set aside is not announced either.
+ * Old-space verdicts never are: a snapshot does not change the JS heap. Pure: the policy tells it
+ * when snapshots happened.
  */
 import type { Verdict } from '../detect/verdict';
 
@@ -30,7 +33,7 @@ export class SelfInflictedFilter {
     for (const v of verdicts) {
       if (v.kind === 'episode-end' && this.ignoredEpisodes.delete(v.episodeId)) {
         ignored.push(v);
-      } else if (v.memory === 'native' && v.kind !== 'episode-end' && now <= this.quietUntil) {
+      } else if (v.memory !== 'old_space' && v.kind !== 'episode-end' && now <= this.quietUntil) {
         this.ignoredEpisodes.add(v.episodeId);
         // Bounded: episodes end, but never let the set grow without limit if they do not.
         if (this.ignoredEpisodes.size > 64) this.ignoredEpisodes.delete(this.ignoredEpisodes.values().next().value as string);
