@@ -44,7 +44,7 @@ let logOffset = 0;
 
 service.stdout.once('data', (chunk) => {
   port = JSON.parse(String(chunk).split('\n')[0]).listening;
-  say(`service listening on 127.0.0.1:${port}; sending traffic (each request leaks a ~2 KB session object)`);
+  say(`service listening on 127.0.0.1:${port}; sending traffic (each request leaks one SessionRecord into a Map)`);
   drive();
 });
 service.on('exit', (code, signal) => {

@@ -10,7 +10,8 @@ class SessionRecord {
     this.id = id;
     this.user = user;
     this.createdAt = Date.now();
-    // ~2 KB per session: the payload an app would cache "just for this request".
+    // The payload an app would cache "just for this request" (~0.5 KB retained per session in the
+    // demo's own analysis: +21,080 SessionRecords, +10.5 MB between the two snapshots).
     this.payload = 'x'.repeat(1024) + id;
     this.history = [{ at: this.createdAt, path: '/checkout' }];
   }

@@ -110,12 +110,11 @@ describe('loading the package', () => {
   });
 
   it('never keeps the host process alive', () => {
-    const started = Date.now();
     const run = runNode({ args: ['-r', REPO, '-e', '0'], timeoutMs: 20_000 });
+    // The drain timer is 1 s; an un-unref'd timer would keep the process up until the spawn timeout
+    // kills it (status null, signal SIGTERM).
     expect(run.status).toBe(0);
     expect(run.signal).toBeNull();
-    // The drain timer is 1 s; an un-unref'd timer would keep the process up forever and hit the timeout.
-    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   it('a worker thread that loads the agent gets its own agent', () => {

@@ -64,9 +64,10 @@ export class Policy {
   private readonly hostMemoryBytes = os.totalmem();
   /** Native/external verdicts that the agent's own snapshots explain are not the application's. */
   private readonly selfInflicted: SelfInflictedFilter;
-  /** When V8 last ran a full GC, and when the policy last asked for one (see confirmation-gc.ts). */
-  private lastFullGcAt = Date.now();
+  /** When the policy last asked V8 for a full GC (see confirmation-gc.ts). */
   private lastGcRequestAt = -Infinity;
+  /** Counts from the start, so a process that never ran a full GC does not get one at its first tick. */
+  private readonly startedAt = Date.now();
 
   /** Ships evidence (src/upload); resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset. */
   private readonly uploader: Uploader | undefined;
@@ -92,14 +93,11 @@ export class Policy {
     this.lastTick = tick;
     this.telemetry.onTick(tick);
     this.gcs += tick.records.length;
-    for (const r of tick.records) {
-      if (r.kind !== 'mark-sweep-compact') continue;
-      this.fullGcs += 1;
-      this.lastFullGcAt = Math.max(this.lastFullGcAt, r.startTime + r.duration);
-    }
+    for (const r of tick.records) if (r.kind === 'mark-sweep-compact') this.fullGcs += 1;
     this.history.addRecords(tick.records, tick.memory.rss);
     this.selfInflicted.noteSnapshots(this.evidence.snapshotsTaken(), tick.memory.time);
-    const { report, ignored } = this.selfInflicted.filter(this.detect(tick), tick.memory.time);
+    const { verdicts, needsFullGc } = this.detect(tick);
+    const { report, ignored } = this.selfInflicted.filter(verdicts, tick.memory.time);
     for (const verdict of ignored) {
       this.ctx.logger.log('verdict.ignored', {
         kind: verdict.kind, memory: verdict.memory, episodeId: verdict.episodeId,
@@ -107,7 +105,7 @@ export class Policy {
       });
     }
     for (const verdict of report) this.onVerdict(verdict);
-    this.maybeConfirmWithFullGc(tick);
+    if (needsFullGc) this.confirmWithFullGc(tick);
     // Open episodes: the pair's second snapshot and profile once old-space grew further, retries of a refused first snapshot.
     this.evidence.onTick(this.history.latestOldSpace());
   }
@@ -116,14 +114,14 @@ export class Policy {
    * old_space trends only count once a full GC shows the growth is live; a quiet process runs few.
    * Ask V8 for one, knowingly and rarely (confirmation-gc.ts); the next drain carries its record.
    */
-  private maybeConfirmWithFullGc(tick: Tick): void {
+  private confirmWithFullGc(tick: Tick): void {
     if (!this.ctx.config.confirmGc) return;
     const now = tick.memory.time;
     const decision = decideConfirmationGc({
-      needsFullGc: this.detector.states().old_space.needsFullGc,
+      needsFullGc: true,
       now,
       windowMs: this.ctx.config.windowMs,
-      lastFullGcAt: this.lastFullGcAt,
+      lastFullGcAt: this.history.latestFullGcAt() ?? this.startedAt,
       lastRequestAt: this.lastGcRequestAt,
       heapUsed: tick.memory.heapUsed,
     });
@@ -149,7 +147,7 @@ export class Policy {
   }
 
   /** Detection stage: records and readings in, verdicts out; each series' state goes to evidence (suspect starts the profiler). */
-  private detect(tick: Tick): Verdict[] {
+  private detect(tick: Tick): { verdicts: Verdict[]; needsFullGc: boolean } {
     const verdicts = this.detector.observe({
       records: tick.records,
       memory: tick.memory,
@@ -158,7 +156,7 @@ export class Policy {
     });
     const states = this.detector.states();
     for (const memory of Object.keys(states) as MemorySeries[]) this.onSeriesState(memory, states[memory].state);
-    return verdicts;
+    return { verdicts, needsFullGc: states.old_space.needsFullGc };
   }
 
   /** Public so that a test entry can feed a synthetic verdict through the real capture path. */

@@ -6,6 +6,7 @@
 import type { EpisodeSeries } from '../evidence/manifest-types';
 import type { GcRecord } from '../sampler/types';
 import { heapUsedAfter } from '../sampler/types';
+import { oldGenerationAfter } from '../detect/series';
 
 export type HistorySample = EpisodeSeries['samples'][number];
 export type AlertMark = EpisodeSeries['alerts'][number];
@@ -26,7 +27,9 @@ export class RecentHistory {
       if (r.kind !== 'mark-sweep-compact') continue;
       this.samples.push({
         t: r.startTime + r.duration,
-        oldSpace: oldSpaceOf(r),
+        // The detector's own measure (old generation: every space but the young one), so the chart's
+        // trend line and the pair threshold speak of the same bytes as the verdict.
+        oldSpace: oldGenerationAfter(r),
         heapUsed: heapUsedAfter(r),
         external: r.external,
         rss,
@@ -51,13 +54,13 @@ export class RecentHistory {
     return this.alertMarks.map((a) => ({ ...a }));
   }
 
+  /** When the latest full GC ended (epoch ms), or undefined before the first one. */
+  latestFullGcAt(): number | undefined {
+    return this.samples[this.samples.length - 1]?.t;
+  }
+
   /** Old-space after the latest full GC, or undefined before the first one. */
   latestOldSpace(): number | undefined {
     return this.samples[this.samples.length - 1]?.oldSpace;
   }
-}
-
-/** V8 calls it `old_space` on every version we know; fall back to the whole heap if it is renamed. */
-export function oldSpaceOf(r: GcRecord): number {
-  return r.after['old_space']?.used ?? heapUsedAfter(r);
 }
