@@ -21,12 +21,15 @@ const leakStartSec = Number(leakStartArg ?? 15);
 const out = fs.openSync(process.env.SCENARIO_RECORD ?? `/tmp/scenario-${name}.jsonl`, 'w');
 const started = Date.now();
 
+const traceAgent = process.env.SCENARIO_TRACE ? require(path.join(__dirname, '..', '..')) : undefined;
 const recorder = new JsSampler();
 recorder.start();
 fs.writeSync(out, JSON.stringify({ type: 'start', t: started, scenario: name, leak: scenario.leak, leakStartMs: started + leakStartSec * 1000 }) + '\n');
 setInterval(() => {
   const records = recorder.drain().map((r) => ({ kind: r.kind, startTime: r.startTime, duration: r.duration, after: r.after, before: r.before, external: r.external }));
-  fs.writeSync(out, JSON.stringify({ type: 'tick', memory: readProcessMemory(), records }) + '\n');
+  // The agent's own view of each series (state, slope, p, effect), for diagnosing a run afterwards.
+  const detector = traceAgent ? traceAgent.status().detector : undefined;
+  fs.writeSync(out, JSON.stringify({ type: 'tick', memory: readProcessMemory(), records, detector }) + '\n');
 }, 1000);
 
 const kept = [];

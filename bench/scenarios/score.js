@@ -13,7 +13,8 @@
  *   npm run build && node bench/scenarios/score.js --runs 3     # full corpus (measured 1502 s)
  *   node bench/scenarios/score.js --quick                       # 4 scenarios, 1 run (measured 120 s)
  * Options: --runs N, --parallel P (default 4), --duration S (default 150), --window S (default 60),
- *          --only a,b,c, --json FILE (write the raw results).
+ *          --only a,b,c, --json FILE (write the raw results), --keep (keep the recordings and agent
+ *          logs; print where: `node bench/scenarios/trace.js <name>.<run>.rec.jsonl` shows a run).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -37,6 +38,7 @@ const leakStartSec = 15;
 const only = opt('only', quick ? 'leak-fast-array,leak-buffers,steady-churn,one-time-step' : undefined);
 const names = only ? only.split(',') : Object.keys(scenarios);
 const jsonOut = opt('json', undefined);
+const keep = args.includes('--keep');
 // 128 MB old space: the fast leak stays well below it for the whole run; small enough that V8 runs
 // full GCs at a cadence comparable to production relative to a 60 s window.
 const nodeFlags = ['--max-old-space-size=128'];
@@ -57,6 +59,7 @@ function runOne(name, run) {
       LEAK_AGENT_SNAPSHOTS: 'off',
       LEAK_AGENT_DIR: path.join(work, 'agent'),
       SCENARIO_RECORD: `${base}.rec.jsonl`,
+      SCENARIO_TRACE: '1',
     };
     const child = spawn(process.execPath, [...nodeFlags, '-r', repo, path.join(__dirname, 'child.js'), name, String(durationSec), String(leakStartSec)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -128,7 +131,8 @@ async function main() {
   console.log(`\nfalse leak alarms on non-leak scenarios: ${totalFalse}; leak runs missed: ${missed}; detected later than 1.5x window: ${late}; runs with errors: ${broken.length}; wall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   for (const b of broken) console.log(`  ${b.name}#${b.run}: ${b.error ?? `exit ${b.exit} ${b.stderr}`}`);
   if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(results, null, 2));
-  fs.rmSync(work, { recursive: true, force: true });
+  if (keep) console.log(`recordings and agent logs kept in ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true });
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });

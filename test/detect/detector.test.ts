@@ -78,6 +78,26 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     expect(anyLeak(res)).toEqual([]);
   });
 
+  it('the garbage of the start-up cycle is not extrapolated over a slow leak (it asks for a confirmation GC instead)', () => {
+    // Start-up promotes 3 MB/s of module-loading garbage until the first full GC at 9 s, then the
+    // service promotes 20 KB/s and leaks 60 KB/s (3.6 MB per window, above the 2.7 MB minimum effect
+    // of a 512 MiB heap) from 15 s; V8 runs no full GC until we say so.
+    const r = rng(17);
+    const leakFrom = 15;
+    const old = (s: number): number => 40 * MiB + 60_000 * Math.max(0, s - leakFrom) + 0.05 * MiB * gauss(r);
+    const garbagePerSec = (s: number): number => (s <= 9 ? 3 * MiB : 20_000);
+    const quiet = runSynthetic({ old, garbagePerSec }, 100, { fullAt: (s) => s === 9 });
+    // Extrapolating the start-up rate (3 MB/s) after 9 s bent the series flat: never `suspect`.
+    expect(quiet.states.old_space).toContain('suspect');
+    const asked = quiet.detector.states().old_space;
+    expect(asked.needsFullGc).toBe(true);
+    // Given the full GC it asked for (at 70 s), the leak is reported within 1.5 windows of its start.
+    const confirmed = runSynthetic({ old, garbagePerSec }, 120, { fullAt: (s) => s === 9 || s === 70 });
+    const found = leaks(confirmed);
+    expect(found.length).toBe(1);
+    expect((found[0] as LeakVerdict).detectedAt - confirmed.t0).toBeLessThanOrEqual((leakFrom + 1.5 * WINDOW_S) * 1000);
+  });
+
   it('alerts once per episode and ends the episode when growth stops', () => {
     const r = rng(13);
     const slope = (8 * MiB) / WINDOW_S;

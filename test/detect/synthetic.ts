@@ -19,8 +19,8 @@ export interface Shape {
   old(s: number): number;
   /** External bytes at second `s` (default flat 10 MiB). */
   external?(s: number): number;
-  /** Garbage promoted per second between full GCs (default 0). */
-  garbagePerSec?: number;
+  /** Garbage promoted per second between full GCs (default 0), constant or per second `s`. */
+  garbagePerSec?: number | ((s: number) => number);
 }
 
 export interface RunResult {
@@ -31,7 +31,7 @@ export interface RunResult {
   t0: number;
 }
 
-export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number } = {}): RunResult {
+export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number; fullAt?: (s: number) => boolean } = {}): RunResult {
   const detector = new Detector({ windowMs: opts.windowMs ?? 60_000, sensitivity: opts.sensitivity ?? 'normal' });
   const fullEvery = opts.fullEvery ?? 5;
   const t0 = Date.UTC(2026, 0, 1);
@@ -40,10 +40,11 @@ export function runSynthetic(shape: Shape, seconds: number, opts: Partial<Detect
   let garbage = 0;
   for (let s = 0; s < seconds; s++) {
     const t = t0 + s * 1000;
-    const full = s % fullEvery === 0;
-    const garbageBefore = garbage + (shape.garbagePerSec ?? 0);
+    const full = opts.fullAt ? opts.fullAt(s) : s % fullEvery === 0;
+    const promoted = typeof shape.garbagePerSec === 'function' ? shape.garbagePerSec(s) : shape.garbagePerSec ?? 0;
+    const garbageBefore = garbage + promoted;
     if (full) garbage = 0;
-    else garbage += shape.garbagePerSec ?? 0;
+    else garbage += promoted;
     const live = shape.old(s);
     const old = live + garbage;
     const ext = shape.external ? shape.external(s) : 10 * MiB;
