@@ -29,3 +29,20 @@ export function deceleration(times: readonly number[], values: readonly number[]
     decelerating: first.slope > 0 && second.slope < ratio * first.slope,
   };
 }
+
+/**
+ * Stall guard: the Theil–Sen slope of the last third of the window's time span against the slope of
+ * the whole window. A cache that fills for longer than a window and then stops still shows a full
+ * window of significant growth, and its halves may not differ enough for the plateau guard; what it
+ * no longer has is recent growth. A leak is still growing at the moment it is reported.
+ * @param ratio stalled when recentSlope < ratio × slope
+ */
+export function stalled(times: readonly number[], values: readonly number[], slope: number, ratio: number): { recentSlope: number; stalled: boolean } {
+  const n = times.length;
+  const from = (times[n - 1] as number) - ((times[n - 1] as number) - (times[0] as number)) / 3;
+  let k = 0;
+  while (k < n && (times[k] as number) < from) k++;
+  if (n - k < 4 || !(slope > 0)) return { recentSlope: slope, stalled: false };
+  const recent = theilSen(times.slice(k), values.slice(k), 0).slope;
+  return { recentSlope: recent, stalled: recent < ratio * slope };
+}

@@ -19,7 +19,8 @@ import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { BucketMinima, type Bucket } from './decimate';
-import { deceleration } from './deceleration';
+import { deceleration, stalled } from './deceleration';
+import { hingeResiduals } from './hinge';
 import { bestStep, isStep, type Step } from './level-shift';
 import { mannKendall } from './mann-kendall';
 import { externalBytes, nativeBytes, oldGenerationAfter, oldGenerationBefore, recordTime } from './series';
@@ -296,10 +297,10 @@ export class Detector {
     const th = this.thresholds;
     const windowMs = this.options.windowMs;
     const from = end - windowMs;
-    // The last two windows (the trend is judged on the last one, the noise on both), as the series
-    // the trend sees: for old_space with the promoted garbage taken out, so that the start-up cycle's
-    // garbage ramp does not count as "slow noise".
-    const history = tr.buckets.since(from - windowMs).filter((b) => b.start < end);
+    // The kept history (four windows; the trend is judged on the last one, the slow noise on the last
+    // two), as the series the trend sees: for old_space with the promoted garbage taken out, so that
+    // the start-up cycle's garbage ramp does not count as "slow noise".
+    const history = tr.buckets.since(-Infinity).filter((b) => b.start < end);
     const firstInWindow = history.findIndex((b) => b.start >= from);
     const pts = firstInWindow < 0 ? [] : history.slice(firstInWindow);
     const st = tr.status;
@@ -326,7 +327,11 @@ export class Detector {
     const times = pts.map((b) => b.t / 1000);
     const historyValues = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen) : history.map((b) => b.min);
     const values = historyValues.slice(firstInWindow);
-    const slowNoise = this.slowNoise(history, historyValues, from);
+    const noiseFrom = history.findIndex((b) => b.start >= from - windowMs);
+    const slowNoise = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
+    // The highest level before this window (up to three windows back): see "newHigh" below.
+    let priorHigh = -Infinity;
+    for (let i = 0; i < firstInWindow; i++) priorHigh = Math.max(priorHigh, historyValues[i] as number);
 
     // Effect floor that does not depend on the fit: absolute and share of a real limit. A host-sized
     // "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
@@ -380,13 +385,14 @@ export class Detector {
     // Residuals within 1 KiB of a line are measurement resolution, not noise: their "autocorrelation"
     // is a rounding pattern, so no correction is applied to such a clean series.
     const spread = Math.max(...detrended) - Math.min(...detrended);
-    const mk = mannKendall(segV, spread < 1024 ? undefined : detrended);
+    const mk = mannKendall(segV, spread < 1024 ? undefined : hingeResiduals(segT, segV));
     const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
     // Noise: the larger of the spread inside the window and the slow wander (see slowNoise).
     const noise = Math.max(robustScale(detrended), slowNoise);
     const effect = Math.max(floor, th.minGrowthOfNoise * noise);
     const growth = sen.slope * this.windowSec;
     const decel = deceleration(segT, segV, th.decelerationRatio);
+    const stall = stalled(segT, segV, sen.slope, th.decelerationRatio);
     st.slopeBytesPerSec = sen.slope;
     st.slopeLowerBytesPerSec = sen.lower;
     st.slopeUpperBytesPerSec = sen.upper;
@@ -435,8 +441,19 @@ export class Detector {
     const bigEnough = growth >= effect;
     // The statistical condition must persist; the confirmation only gates the alert, so a trend that
     // has persisted is reported as soon as V8's next full GC confirms it.
+    // New high: memory must be above the highest level of the three windows before this one. Noise
+    // correlated over longer than a window (a daily cycle, a slowly drifting load) produces rises of a
+    // window's length that pass every test above, but it comes back: the level it rises to has been
+    // seen before. A leak's level has not. (Measured, bench/longrun.js, AR(1) noise correlated over ~50
+    // min, 30 min window: 3 → FILLED false alarms in 10 simulated days.) The latest three buckets' median
+    // is the current level, so one low reading does not hold the alert back.
+    const tail = values.slice(-3).sort((a, b) => a - b);
+    const level = tail[Math.floor(tail.length / 2)] as number;
+    const newHigh = !(level <= priorHigh);
     const trending = significant && bigEnough && !decel.decelerating;
-    const candidate = trending && confirmed;
+    // A stall only holds the alert back (the streak goes on): on a slow leak the last third of the
+    // window is noisy and may look flat for a few evaluations; a cache that has filled stays flat.
+    const candidate = trending && confirmed && !stall.stalled && newHigh;
 
     if (tr.leak) {
       // Growth has stopped when the trend is gone. For old_space the bucket minima drop at every full
@@ -514,6 +531,12 @@ export class Detector {
     } else if (candidate) {
       state = 'suspect';
       reason = `growth persists (${tr.streak}/${th.persistence} evaluations)`;
+    } else if (trending && confirmed && !newHigh) {
+      state = 'suspect';
+      reason = 'grew for the whole window, but only back to a level seen in the windows before (slow wander?)';
+    } else if (trending && confirmed) {
+      state = 'suspect';
+      reason = 'grew for the whole window but not in its last third (a cache that has just filled up?)';
     } else if (decel.decelerating && decel.firstSlope * (this.windowSec / 2) >= floor) {
       // Grew by at least the minimum effect in the first half of the window, then slowed down.
       state = 'plateau';

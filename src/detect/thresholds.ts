@@ -15,7 +15,10 @@ const MiB = 1024 * KiB;
 export interface Thresholds {
   /** Buckets per window: 30 gives MK/Sen enough points (Var(S) ≈ 3100, S resolves ~1%) at O(435) pairs. */
   bucketsPerWindow: number;
-  /** History kept: two windows, so a step, a plateau or the baseline of an episode can be seen behind the window. */
+  /**
+   * History kept: four windows. One behind the window shows steps, plateaus and episode baselines and
+   * gives the slow-noise estimate; three behind it give the level a leak must rise above ("new high").
+   */
   historyBuckets: number;
   /** Fewer non-empty buckets than this in the window: not enough evidence, keep warming up. */
   minPoints: number;
@@ -42,7 +45,7 @@ export interface Thresholds {
 export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
   const base = {
     bucketsPerWindow: 30,
-    historyBuckets: 60,
+    historyBuckets: 120,
     // 8: Mann–Kendall on 8 points still reaches p < 0.001 for a clean trend (max z ≈ 3.3), and a quiet
     // process may scavenge less often than once per bucket on short windows (measured: every ~2 s).
     minPoints: 8,
