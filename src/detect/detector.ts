@@ -166,6 +166,8 @@ class SeriesTracker {
   lastSpikeAt = -Infinity;
   pendingStepAt = -Infinity;
   pendingStepSeen = 0;
+  /** Raw slow-noise estimates of the last evaluations (bounded: historyBuckets). */
+  readonly noiseEstimates: number[] = [];
   /** old_space only: the last full GCs (bounded), for the garbage correction. */
   readonly fullGcs: FullGc[] = [];
   status: SeriesStatus;
@@ -327,8 +329,16 @@ export class Detector {
     const times = pts.map((b) => b.t / 1000);
     const historyValues = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen) : history.map((b) => b.min);
     const values = historyValues.slice(firstInWindow);
-    const noiseFrom = history.findIndex((b) => b.start >= from - windowMs);
-    const slowNoise = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
+    // The slow noise is estimated from a few windows only, and an alert is most likely exactly when
+    // that estimate happens to be low (a quiet hour before a rise). So it is never taken below its
+    // own median over the last four windows of evaluations: the noise level of this process, not of
+    // this hour. (Measured, bench/longrun.js: a 3 MB external rise in 30 min on noise of sd 1 MB was
+    // an alert because the hour before had a spread of 0.55 MB.)
+    const noiseFrom = Math.max(0, history.findIndex((b) => b.start >= from - windowMs));
+    const rawSlowNoise = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
+    tr.noiseEstimates.push(rawSlowNoise);
+    if (tr.noiseEstimates.length > th.historyBuckets) tr.noiseEstimates.shift();
+    const slowNoise = Math.max(rawSlowNoise, medianOf(tr.noiseEstimates));
     // The highest level before this window (up to three windows back): see "newHigh" below.
     let priorHigh = -Infinity;
     for (let i = 0; i < firstInWindow; i++) priorHigh = Math.max(priorHigh, historyValues[i] as number);

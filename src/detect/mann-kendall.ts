@@ -125,6 +125,18 @@ export function ar1Correction(detrended: readonly number[]): number {
 }
 
 /**
+ * Cap of the variance inflation: at most 4, i.e. never fewer than a quarter of the points counted as
+ * independent. Beyond that the factor no longer measures noise but shape: a leak retained in bursts,
+ * or one whose post-GC series bends at a full GC, is monotonic but not straight, and its residuals —
+ * even around the best bent line — are smooth, so the factor reached ~20 and held a 17 MB-per-window
+ * Buffer leak at p 0.015 for minutes. Noise that wanders enough to need more is what the effect size
+ * (growth ≥ 5× the slow noise of two windows) and the new-high guard in detector.ts are for.
+ * Measured with bench/longrun.js (10 days × 5 noise regimes): the same false alarms with and without
+ * the cap (1 in the regime whose noise is correlated over longer than the window).
+ */
+export const MAX_CORRECTION = 4;
+
+/**
  * The full test. `detrended` (values minus the Sen trend) feeds the autocorrelation correction (the
  * larger of Hamed–Rao and the AR(1) factor); pass undefined to skip it (independent samples).
  */
@@ -132,7 +144,7 @@ export function mannKendall(values: readonly number[], detrended?: readonly numb
   const n = values.length;
   const s = mannKendallS(values);
   const varS = mannKendallVariance(values);
-  const correction = detrended ? Math.max(hamedRaoCorrection(detrended), ar1Correction(detrended)) : 1;
+  const correction = detrended ? Math.min(MAX_CORRECTION, Math.max(hamedRaoCorrection(detrended), ar1Correction(detrended))) : 1;
   const varCorrected = varS * correction;
   let z = 0;
   if (varCorrected > 0) {

@@ -98,6 +98,47 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     expect((found[0] as LeakVerdict).detectedAt - confirmed.t0).toBeLessThanOrEqual((leakFrom + 1.5 * WINDOW_S) * 1000);
   });
 
+  it('a monotonic leak that is not a straight line is still a leak (the correction measures noise, not misfit)', () => {
+    // A Buffer leak retained in bursts: 300 KB/s on average, but the pace alternates every 10 s between
+    // fast and slow. Around one straight line the residuals form long same-signed runs, which the
+    // autocorrelation correction used to read as noise correlated enough to hide a 17 MB-per-window leak.
+    const pace = (s: number): number => (Math.floor(s / 10) % 2 === 0 ? 500_000 : 100_000);
+    let acc = 0;
+    const ext: number[] = [];
+    for (let s = 0; s < 200; s++) ext.push(10 * MiB + (s >= 15 ? (acc += pace(s)) : 0));
+    const res = runSynthetic({ old: () => 60 * MiB, external: (s) => ext[s] as number }, 200);
+    const found = leaks(res, 'external');
+    expect(found.length).toBe(1);
+    expect((found[0] as LeakVerdict).detectedAt - res.t0).toBeLessThanOrEqual((15 + 1.5 * WINDOW_S) * 1000);
+  });
+
+  it('a cache that fills for longer than a window and then stops is not reported once it has stopped', () => {
+    // Fills at 150 KB/s for 70 s (longer than the window), then stays: the whole window still trends
+    // upwards when the streak completes (~88 s), but its last third no longer grows.
+    const r = rng(19);
+    const res = runSynthetic({ old: (s) => 60 * MiB + 150_000 * Math.min(s, 70) + 0.02 * MiB * gauss(r) }, 6 * WINDOW_S);
+    expect(leaks(res)).toEqual([]);
+  });
+
+  it('a rise back to a level seen in the windows before is not a new leak (slow wander)', () => {
+    // High for two windows, down for one, then back up over a window to the old level and flat:
+    // every test of the window sees a clean rise, but memory only returned to where it was.
+    const r = rng(23);
+    const shape = (s: number): number => {
+      const high = 90 * MiB;
+      const low = 70 * MiB;
+      if (s < 120) return high;
+      if (s < 180) return low;
+      if (s < 240) return low + (high - low) * ((s - 180) / 60);
+      return high;
+    };
+    const res = runSynthetic({ old: (s) => shape(s) + 0.05 * MiB * gauss(r) }, 320);
+    expect(leaks(res)).toEqual([]);
+    // The same rise from a level never exceeded before is a leak.
+    const fresh = runSynthetic({ old: (s) => (s < 180 ? 70 * MiB : 70 * MiB + (20 * MiB * Math.min(s - 180, 140)) / 60) + 0.05 * MiB * gauss(r) }, 320);
+    expect(leaks(fresh).length).toBe(1);
+  });
+
   it('alerts once per episode and ends the episode when growth stops', () => {
     const r = rng(13);
     const slope = (8 * MiB) / WINDOW_S;

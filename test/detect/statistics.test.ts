@@ -3,7 +3,8 @@ import { hamedRaoCorrection, mannKendall, mannKendallS, mannKendallVariance, ran
 import { theilSen } from '../../src/detect/theil-sen';
 import { normalCdf, normalQuantile, normalUpperTail } from '../../src/detect/normal';
 import { bestStep, isStep, linearSse } from '../../src/detect/level-shift';
-import { deceleration } from '../../src/detect/deceleration';
+import { deceleration, stalled } from '../../src/detect/deceleration';
+import { hingeResiduals } from '../../src/detect/hinge';
 import { timeToLimit } from '../../src/detect/time-to-limit';
 import { BucketMinima } from '../../src/detect/decimate';
 import { rng } from '../helpers/random';
@@ -125,6 +126,39 @@ describe('deceleration', () => {
   it('flags a saturating curve and not a line', () => {
     expect(deceleration(t, t.map((i) => 100 * (1 - Math.exp(-i / 8))), 0.5).decelerating).toBe(true);
     expect(deceleration(t, t.map((i) => 5 * i), 0.5).decelerating).toBe(false);
+  });
+});
+
+describe('stall guard', () => {
+  const t = Array.from({ length: 30 }, (_, i) => i);
+  it('flags growth that stopped in the last third, not a line or a noisy line', () => {
+    const filledAt20 = t.map((i) => 4 * Math.min(i, 20));
+    expect(stalled(t, filledAt20, theilSen(t, filledAt20, 0).slope, 0.5).stalled).toBe(true);
+    expect(stalled(t, t.map((i) => 5 * i), 5, 0.5)).toEqual({ recentSlope: 5, stalled: false });
+    const r = rng(3);
+    const noisy = t.map((i) => 5 * i + gauss(r));
+    expect(stalled(t, noisy, theilSen(t, noisy, 0).slope, 0.5).stalled).toBe(false);
+  });
+});
+
+describe('hinge residuals', () => {
+  const t = Array.from({ length: 30 }, (_, i) => 1_795_000_000 + 2 * i); // epoch seconds: precision matters
+  it('are zero for a line and for flat-then-rising, unlike a straight line fit', () => {
+    for (const r of hingeResiduals(t, t.map((x) => 3 * x + 7))) expect(Math.abs(r)).toBeLessThan(1e-3);
+    const hinge = t.map((_, i) => 1000 + 50 * Math.max(0, i - 12));
+    for (const r of hingeResiduals(t, hinge)) expect(Math.abs(r)).toBeLessThan(1e-3);
+    // The straight line leaves runs of same-signed residuals: + at the ends, − in the middle.
+    const line = theilSen(t, hinge, 0);
+    const straight = hinge.map((v, i) => v - (line.intercept + line.slope * (t[i] as number)));
+    expect(Math.max(...straight.map(Math.abs))).toBeGreaterThan(100);
+  });
+  it('keep the noise: residuals of noise around a hinge have about its spread', () => {
+    const r = rng(5);
+    const noisy = t.map((_, i) => 50 * Math.max(0, i - 12) + 10 * gauss(r));
+    const res = hingeResiduals(t, noisy);
+    const sd = Math.sqrt(res.reduce((s, x) => s + x * x, 0) / res.length);
+    expect(sd).toBeGreaterThan(6);
+    expect(sd).toBeLessThan(12);
   });
 });
 
