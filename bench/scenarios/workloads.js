@@ -49,6 +49,16 @@ function background(rps = 400) {
   }, 50);
 }
 
+/** Every 25 s a 6 s burst at 8x traffic, with requests held for 2 s (a slow backend). */
+function bursts() {
+  let held = [];
+  setInterval(() => {
+    const burst = setInterval(() => { for (let k = 0; k < 600; k++) held.push(makeRecord(k)); }, 50);
+    setTimeout(() => clearInterval(burst), 6000);
+  }, 25000);
+  setInterval(() => { held = held.slice(Math.floor(held.length * 0.8)); }, 2000);
+}
+
 const record = () => ({ obj: makeRecord(Math.random()), size: 600 });
 const chunk = (n) => () => ({ obj: Buffer.alloc(n, 1), size: n });
 
@@ -90,6 +100,20 @@ const scenarios = {
   'leak-buffers': {
     leak: true, memory: 'external', rate: '300 KB/s',
     run(ctx) { const kept = []; ctx.at(ctx.leakStartSec, () => retainAtRate(300 * KB, chunk(16 * KB), (b) => kept.push(b))); },
+  },
+  'leak-buffers-slow': {
+    leak: true, memory: 'external', rate: '60 KB/s',
+    run(ctx) { const kept = new Set(); ctx.at(ctx.leakStartSec, () => retainAtRate(60 * KB, chunk(16 * KB), (b) => kept.add(b))); },
+  },
+  'leak-under-bursts': {
+    // A 100 KB/s leak of per-request state behind the traffic-bursts workload (below): the leak has
+    // to be told apart from bursts that raise and release tens of MB.
+    leak: true, memory: 'old_space', rate: '100 KB/s + bursts',
+    run(ctx) {
+      const perUser = {};
+      ctx.at(ctx.leakStartSec, () => retainAtRate(100 * KB, record, (o) => { perUser['u' + Math.random()] = o; }));
+      bursts();
+    },
   },
   // ---- not leaks -----------------------------------------------------------------------------
   'steady-churn': {
@@ -152,14 +176,7 @@ const scenarios = {
   'traffic-bursts': {
     leak: false,
     // Every 25 s a 6 s burst at 8x traffic, with requests held for 2 s (a slow backend).
-    run() {
-      let held = [];
-      setInterval(() => {
-        const burst = setInterval(() => { for (let k = 0; k < 600; k++) held.push(makeRecord(k)); }, 50);
-        setTimeout(() => clearInterval(burst), 6000);
-      }, 25000);
-      setInterval(() => { held = held.slice(Math.floor(held.length * 0.8)); }, 2000);
-    },
+    run() { bursts(); },
   },
 };
 
