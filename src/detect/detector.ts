@@ -168,6 +168,8 @@ class SeriesTracker {
   pendingStepSeen = 0;
   /** Raw slow-noise estimates of the last evaluations (bounded: historyBuckets). */
   readonly noiseEstimates: number[] = [];
+  /** Window-lag noise estimates from evaluations without a trend (bounded: historyBuckets). */
+  readonly quietNoise: number[] = [];
   /** old_space only: the last full GCs (bounded), for the garbage correction. */
   readonly fullGcs: FullGc[] = [];
   status: SeriesStatus;
@@ -338,7 +340,17 @@ export class Detector {
     const rawSlowNoise = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
     tr.noiseEstimates.push(rawSlowNoise);
     if (tr.noiseEstimates.length > th.historyBuckets) tr.noiseEstimates.shift();
+    // How far the series moves over a whole window when it is not leaking: differences one window
+    // apart over the kept history, remembered only from evaluations that found no trend (so a leak
+    // never inflates its own yardstick). It sees noise correlated over longer than the window, which
+    // the estimates above (half a window of lag, two windows of history) underestimate.
+    const overWindow = historyValues.length >= th.bucketsPerWindow + 20 ? laggedScale(historyValues, th.bucketsPerWindow) : 0;
+    if (overWindow > 0 && tr.streak === 0 && !tr.leak && !tr.spike) {
+      tr.quietNoise.push(overWindow);
+      if (tr.quietNoise.length > th.historyBuckets) tr.quietNoise.shift();
+    }
     const slowNoise = Math.max(rawSlowNoise, medianOf(tr.noiseEstimates));
+    const windowNoise = tr.quietNoise.length ? medianOf(tr.quietNoise) : 0;
     // The highest level before this window (up to three windows back): see "newHigh" below.
     let priorHigh = -Infinity;
     for (let i = 0; i < firstInWindow; i++) priorHigh = Math.max(priorHigh, historyValues[i] as number);
@@ -399,7 +411,7 @@ export class Detector {
     const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
     // Noise: the larger of the spread inside the window and the slow wander (see slowNoise).
     const noise = Math.max(robustScale(detrended), slowNoise);
-    const effect = Math.max(floor, th.minGrowthOfNoise * noise);
+    const effect = Math.max(floor, th.minGrowthOfNoise * noise, th.minGrowthOfWindowNoise * windowNoise);
     const growth = sen.slope * this.windowSec;
     const decel = deceleration(segT, segV, th.decelerationRatio);
     const stall = stalled(segT, segV, sen.slope, th.decelerationRatio);
@@ -551,6 +563,8 @@ export class Detector {
       // Grew by at least the minimum effect in the first half of the window, then slowed down.
       state = 'plateau';
       reason = 'grew, then slowed down (filling cache)';
+    } else if (significant && bigEnough && decel.decelerating) {
+      reason = 'growing, but more slowly in the second half of the window';
     } else if (significant) {
       reason = 'significant but smaller than the minimum effect';
     }

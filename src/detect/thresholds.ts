@@ -32,6 +32,15 @@ export interface Thresholds {
   minGrowthOfLimit: number;
   /** Minimum growth per window in units of the robust noise scale of the window's residuals. */
   minGrowthOfNoise: number;
+  /**
+   * Minimum growth per window in units of the window-lag noise: how far the series moved over one
+   * window in evaluations that found no trend (Detector, "quietNoise"). Lower than minGrowthOfNoise
+   * because a full window of lag sees more of the wander than half a window does; this one is for
+   * noise correlated over longer than the window. Measured (bench/longrun.js, 10 days × 5 regimes):
+   * at 0.6 × minGrowthOfNoise one false alarm remained in the ~50 min-correlation regime, at 0.8 none,
+   * with the 8 KB/s leak found in 1.37 windows (1.27 without this test).
+   */
+  minGrowthOfWindowNoise: number;
   /** Plateau guard: second-half slope below this fraction of the first-half slope = decelerating. */
   decelerationRatio: number;
   /** Step guard: two levels must leave at most this fraction of a straight line's squared residual. */
@@ -66,6 +75,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         minGrowthBytes: { old_space: 4 * MiB, external: 4 * MiB, native: 32 * MiB },
         minGrowthOfLimit: 0.01,
         minGrowthOfNoise: 7,
+        minGrowthOfWindowNoise: 5.6,
         decelerationRatio: 0.6,
       };
     case 'high':
@@ -78,6 +88,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         minGrowthBytes: { old_space: 512 * KiB, external: 512 * KiB, native: 8 * MiB },
         minGrowthOfLimit: 0.002,
         minGrowthOfNoise: 3,
+        minGrowthOfWindowNoise: 2.4,
         decelerationRatio: 0.4,
       };
     default:
@@ -105,6 +116,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         // passed 17% of trendless AR(1) windows with phi 0.9 at p < 0.01; max(HR, AR(1)) about 5%).
         // While tuning, 2x gave 60 false alarms per 30 simulated days and 4x gave 8.
         minGrowthOfNoise: 5,
+        minGrowthOfWindowNoise: 4,
         // A leak's second half grows at about the same rate as its first; a filling cache at half or less.
         decelerationRatio: 0.5,
       };

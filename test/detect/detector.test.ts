@@ -139,6 +139,26 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     expect(leaks(fresh).length).toBe(1);
   });
 
+  it('noise correlated over longer than the window does not alert, and a leak on top of it does', () => {
+    // AR(1) wander with a correlation time of 100 s (1.7 windows) and sd 4 MiB, 40 windows per seed.
+    const wander = (seed: number): ((s: number) => number) => {
+      const r = rng(seed);
+      const phi = Math.exp(-1 / 100);
+      let x = 4 * MiB * gauss(r);
+      const xs: number[] = [];
+      for (let s = 0; s < 40 * WINDOW_S; s++) xs.push((x = phi * x + 4 * MiB * Math.sqrt(1 - phi * phi) * gauss(r)));
+      return (s: number) => xs[s] as number;
+    };
+    for (let seed = 31; seed <= 34; seed++) {
+      const noise = wander(seed);
+      expect(anyLeak(runSynthetic({ old: (s) => 200 * MiB + noise(s) }, 40 * WINDOW_S))).toEqual([]);
+    }
+    const noise = wander(35);
+    const leakFrom = 20 * WINDOW_S;
+    const res = runSynthetic({ old: (s) => 200 * MiB + noise(s) + Math.max(0, s - leakFrom) * (40 * MiB / WINDOW_S) }, 40 * WINDOW_S);
+    expect(leaks(res).length).toBe(1);
+  });
+
   it('alerts once per episode and ends the episode when growth stops', () => {
     const r = rng(13);
     const slope = (8 * MiB) / WINDOW_S;
