@@ -292,6 +292,40 @@ export class Detector {
     return Math.min(lagged, levels);
   }
 
+  /**
+   * The yardsticks a trend is measured against, from the kept history (as the trend sees it):
+   *  - slowNoise: the slow wander of the last two windows (see slowNoise), never below its own median
+   *    over the last four windows of evaluations. It is estimated from a few windows only, and an alert
+   *    is most likely exactly when that estimate happens to be low (a quiet hour before a rise): the
+   *    noise level of this process, not of this hour. (Measured, bench/longrun.js: a 3 MB external rise
+   *    in 30 min on noise of sd 1 MB was an alert because the hour before had a spread of 0.55 MB.)
+   *  - windowNoise: how far the series moves over a whole window when it is not leaking — differences
+   *    one window apart over the kept history, remembered only from evaluations that found no trend, so
+   *    a leak never inflates its own yardstick. It sees noise correlated over longer than the window,
+   *    which half a window of lag and two windows of history underestimate.
+   *  - priorHigh: the highest level of the (up to three) windows before this one, for the new-high guard.
+   * Updates the tracker's bounded estimate lists (one entry per evaluation).
+   */
+  private noiseLevels(tr: SeriesTracker, history: readonly Bucket[], historyValues: readonly number[], from: number): { slowNoise: number; windowNoise: number; priorHigh: number } {
+    const th = this.thresholds;
+    const noiseFrom = Math.max(0, history.findIndex((b) => b.start >= from - this.options.windowMs));
+    const raw = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
+    tr.noiseEstimates.push(raw);
+    if (tr.noiseEstimates.length > th.historyBuckets) tr.noiseEstimates.shift();
+    const overWindow = historyValues.length >= th.bucketsPerWindow + 20 ? laggedScale(historyValues, th.bucketsPerWindow) : 0;
+    if (overWindow > 0 && tr.streak === 0 && !tr.leak && !tr.spike) {
+      tr.quietNoise.push(overWindow);
+      if (tr.quietNoise.length > th.historyBuckets) tr.quietNoise.shift();
+    }
+    let priorHigh = -Infinity;
+    for (let i = 0; i < history.length && (history[i] as Bucket).start < from; i++) priorHigh = Math.max(priorHigh, historyValues[i] as number);
+    return {
+      slowNoise: Math.max(raw, medianOf(tr.noiseEstimates)),
+      windowNoise: tr.quietNoise.length ? medianOf(tr.quietNoise) : 0,
+      priorHigh,
+    };
+  }
+
   private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
     this.episodes += 1;
     return `${memory}-${kind}-${at.toString(36)}-${this.episodes}`;
@@ -331,29 +365,7 @@ export class Detector {
     const times = pts.map((b) => b.t / 1000);
     const historyValues = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen) : history.map((b) => b.min);
     const values = historyValues.slice(firstInWindow);
-    // The slow noise is estimated from a few windows only, and an alert is most likely exactly when
-    // that estimate happens to be low (a quiet hour before a rise). So it is never taken below its
-    // own median over the last four windows of evaluations: the noise level of this process, not of
-    // this hour. (Measured, bench/longrun.js: a 3 MB external rise in 30 min on noise of sd 1 MB was
-    // an alert because the hour before had a spread of 0.55 MB.)
-    const noiseFrom = Math.max(0, history.findIndex((b) => b.start >= from - windowMs));
-    const rawSlowNoise = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
-    tr.noiseEstimates.push(rawSlowNoise);
-    if (tr.noiseEstimates.length > th.historyBuckets) tr.noiseEstimates.shift();
-    // How far the series moves over a whole window when it is not leaking: differences one window
-    // apart over the kept history, remembered only from evaluations that found no trend (so a leak
-    // never inflates its own yardstick). It sees noise correlated over longer than the window, which
-    // the estimates above (half a window of lag, two windows of history) underestimate.
-    const overWindow = historyValues.length >= th.bucketsPerWindow + 20 ? laggedScale(historyValues, th.bucketsPerWindow) : 0;
-    if (overWindow > 0 && tr.streak === 0 && !tr.leak && !tr.spike) {
-      tr.quietNoise.push(overWindow);
-      if (tr.quietNoise.length > th.historyBuckets) tr.quietNoise.shift();
-    }
-    const slowNoise = Math.max(rawSlowNoise, medianOf(tr.noiseEstimates));
-    const windowNoise = tr.quietNoise.length ? medianOf(tr.quietNoise) : 0;
-    // The highest level before this window (up to three windows back): see "newHigh" below.
-    let priorHigh = -Infinity;
-    for (let i = 0; i < firstInWindow; i++) priorHigh = Math.max(priorHigh, historyValues[i] as number);
+    const { slowNoise, windowNoise, priorHigh } = this.noiseLevels(tr, history, historyValues, from);
 
     // Effect floor that does not depend on the fit: absolute and share of a real limit. A host-sized
     // "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
