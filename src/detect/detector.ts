@@ -3,16 +3,19 @@
  * clock (time comes with the data), no globals; bounded memory (a fixed number of buckets per series).
  *
  * Per series (old_space, external, native) and once per bucket (window / 30):
- *   1. take the per-bucket minima of the last window (decimate.ts); for old_space, take out the
- *      promoted garbage that full GCs show (withoutGarbage);
- *   2. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
+ *   1. take the per-bucket minima of the kept history (decimate.ts, four windows); for old_space, take
+ *      out the promoted garbage that full GCs show (garbage.ts);
+ *   2. measure the noise yardsticks from the history (noiseLevels, noise.ts);
+ *   3. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
  *      then judged only on the points after it;
- *   3. Mann–Kendall with ties and Hamed–Rao (mann-kendall.ts), Theil–Sen slope and interval (theil-sen.ts);
- *   4. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
- *   5. plateau guard (deceleration.ts);
- *   6. old_space only: the growth must show in post-full-GC readings, because between full GCs the
- *      old generation also fills with promoted garbage that looks exactly like a slow leak;
- *   7. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
+ *   4. Mann–Kendall with ties and a capped autocorrelation correction measured on the residuals of the
+ *      best bent line (mann-kendall.ts, hinge.ts), Theil–Sen slope and interval (theil-sen.ts);
+ *   5. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
+ *   6. plateau and stall guards (deceleration.ts), and the new-high guard;
+ *   7. old_space only: the growth must show in post-full-GC readings, because between full GCs the
+ *      old generation also fills with promoted garbage that looks exactly like a slow leak (the
+ *      status asks for a confirmation GC when none has);
+ *   8. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
  *   then one `leak` verdict per episode, and `episode-end` when growth stops.
  */
 import type { ContainerMemory } from '../process/container';
@@ -24,6 +27,8 @@ import { hingeResiduals } from './hinge';
 import { bestStep, isStep, type Step } from './level-shift';
 import { mannKendall } from './mann-kendall';
 import { externalBytes, nativeBytes, oldGenerationAfter, oldGenerationBefore, recordTime } from './series';
+import { type FullGc, withoutGarbage } from './garbage';
+import { laggedScale, robustScale } from './noise';
 import { medianOf, theilSen } from './theil-sen';
 import { thresholdsFor, type Sensitivity, type Thresholds } from './thresholds';
 import { timeToLimit } from './time-to-limit';
@@ -81,80 +86,6 @@ const SERIES: readonly MemorySeries[] = ['old_space', 'external', 'native'];
 const MAX_FULL_GCS = 256;
 /** Evaluations in a row a step must be seen before it is reported (3 buckets = a tenth of a window). */
 const SPIKE_CONFIRMATIONS = 3;
-
-/** Robust noise scale: 1.4826 × median absolute deviation (= σ for normal noise). */
-function robustScale(residuals: readonly number[]): number {
-  const med = medianOf(residuals);
-  return 1.4826 * medianOf(residuals.map((r) => Math.abs(r - med)));
-}
-
-/** One full GC as the garbage correction needs it: old generation before and after, epoch ms. */
-interface FullGc { t: number; before: number; after: number }
-
-/**
- * old_space values for the trend, with promoted garbage taken out. Between full GCs the old
- * generation fills with garbage (objects promoted by scavenges) that the next full GC removes; each
- * full GC tells how much there was (before − after). Spreading that amount linearly over the cycle,
- * and extrapolating the last cycle's rate after the latest full GC, turns the sawtooth into an
- * estimate of the live set. Without it every full GC is a drop that breaks the rank trend of a leak
- * (measured: a 60 KB/s leak went from "suspect" to "plateau" right after V8's first full GC), and a
- * steady service's garbage ramp looks like a leak. Buckets that contain a full GC use its reading.
- */
-export function withoutGarbage(buckets: readonly Bucket[], fulls: readonly FullGc[], firstSeen: number): number[] {
-  return buckets.map((b) => {
-    if (Number.isFinite(b.fullMin)) return b.fullMin;
-    let k = 0;
-    while (k < fulls.length && (fulls[k] as FullGc).t <= b.t) k++;
-    const prev = fulls[k - 1];
-    const next = fulls[k];
-    const prevT = prev ? prev.t : firstSeen;
-    let garbage = 0;
-    if (next) {
-      const span = next.t - prevT;
-      if (span > 0) garbage = Math.max(0, next.before - next.after) * ((b.t - prevT) / span);
-    } else if (prev) garbage = promotionRate(fulls, k - 1) * (b.t - prev.t);
-    // Never below the live set proven by the previous full GC... unless memory really fell. Before
-    // the first full GC nothing is proven (and using the reading itself as the floor would undo the
-    // correction: measured, a 30 KB/s leak became a sawtooth at V8's first full GC).
-    if (!prev) return b.min - garbage;
-    return Math.max(b.min - garbage, Math.min(b.min, prev.after));
-  });
-}
-
-/**
- * Garbage promoted per ms after the full GC at `last`, extrapolated from the cycles that end there:
- * the smallest rate of the last three complete cycles (full GC to full GC). Underestimating only
- * leaves some garbage in the series, which at worst makes the detector ask for a confirmation GC;
- * overestimating bends a real leak flat (measured: the start-up cycle, full of module-loading
- * garbage, extrapolated after the first full GC turned a 30 KB/s leak into a falling series for
- * 75 s). So the cycle from process start to the first full GC never counts, and no complete cycle
- * means no correction.
- */
-function promotionRate(fulls: readonly FullGc[], last: number): number {
-  let rate = Infinity;
-  for (let k = last; k >= 1 && k > last - 3; k--) {
-    const end = fulls[k] as FullGc;
-    const start = fulls[k - 1] as FullGc;
-    const cycle = end.t - start.t;
-    if (cycle > 0) rate = Math.min(rate, Math.max(0, end.before - end.after) / cycle);
-  }
-  return Number.isFinite(rate) ? rate : 0;
-}
-
-/**
- * Slow-noise scale from the history: robust spread of differences `lag` buckets apart, minus their
- * median (the median difference is the trend, so a leak does not inflate it), divided by √2.
- * For AR(1) noise this is σ·√(1 − φ^lag): it sees the slow wander that residuals inside one window
- * hide (a window of strongly autocorrelated noise looks smooth), which is exactly what fakes trends.
- */
-function laggedScale(values: readonly number[], maxLag: number): number {
-  // Early in the process there is less history than lag + 10: use a shorter lag rather than nothing.
-  const lag = Math.min(maxLag, values.length - 10);
-  if (lag < 5) return 0;
-  const diffs: number[] = [];
-  for (let i = 0; i + lag < values.length; i++) diffs.push((values[i + lag] as number) - (values[i] as number));
-  return robustScale(diffs) / Math.SQRT2;
-}
 
 class SeriesTracker {
   readonly buckets: BucketMinima;
