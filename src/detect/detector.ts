@@ -445,7 +445,10 @@ export class Detector {
     // A weaker evaluation in the middle of a streak (p within 10x alpha, growth at least half the
     // effect) holds the count instead of resetting it: with sparse GCs a leak's p-value hovers around
     // alpha for a few buckets after each full GC, while noise loses both conditions.
-    const weaklyTrending = mk.pValue < 10 * th.alpha && growth >= 0.5 * effect && !decel.decelerating;
+    // A full-strength trend whose second half happened to grow more slowly also holds the count: on a
+    // slow leak near the minimum effect the halves' slopes are noisy and the plateau guard flickers
+    // (measured: a 30 KB/s leak lost its streak at 13/15 twice); a filling cache stays decelerating.
+    const weaklyTrending = (mk.pValue < 10 * th.alpha && growth >= 0.5 * effect && !decel.decelerating) || (significant && bigEnough);
     tr.streak = trending ? tr.streak + 1 : weaklyTrending ? tr.streak : 0;
     st.streak = tr.streak;
     if (candidate && tr.streak >= th.persistence) {
