@@ -14,7 +14,7 @@
  *   heap limit 2 GiB, no container.
  * The memwatch rule (heap grew after 5 consecutive full GCs) is run on the same series.
  *
- *   npm run build && node bench/longrun.js            # measured 138 s on this machine
+ *   npm run build && node bench/longrun.js            # measured 241 s on this machine (niced, under load)
  *   node bench/longrun.js --days 5                    # shorter
  */
 const path = require('node:path');

@@ -5,12 +5,12 @@
  * detected within ~1.5x the window of starting, and the memwatch rule shown on the same data.
  *
  * Runs every scenario of workloads.js in a real child process with the agent attached
- * (`node -r <repo>`, JS sampler, LEAK_AGENT_WINDOW=60s), several times, a few at a time, and prints
+ * (`node -r <repo>`, native sampler, LEAK_AGENT_WINDOW=60s), several times, a few at a time, and prints
  * one row per scenario: leak alerts raised by the agent (from its JSON log), time to detect from the
  * leak's start (seconds and in windows), false alarms, spikes, and the memwatch rule applied to the
  * recorded GC series of the same child.
  *
- *   npm run build && node bench/scenarios/score.js --runs 3     # full corpus (measured 1502 s)
+ *   npm run build && node bench/scenarios/score.js --runs 2     # full corpus (measured 1202 s)
  *   node bench/scenarios/score.js --quick                       # 4 scenarios, 1 run (measured 120 s)
  * Options: --runs N, --parallel P (default 4), --duration S (default 150), --window S (default 60),
  *          --only a,b,c, --json FILE (write the raw results), --keep (keep the recordings and agent
