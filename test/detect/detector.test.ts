@@ -113,10 +113,12 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
   });
 
   it('a cache that fills for longer than a window and then stops is not reported once it has stopped', () => {
-    // Fills at 150 KB/s for 70 s (longer than the window), then stays: the whole window still trends
-    // upwards when the streak completes (~88 s), but its last third no longer grows.
+    // Fills at 150 KB/s for 75 s (longer than the window), then stays: the whole window still trends
+    // upwards when the streak completes (88 s), but its last third no longer grows. (Without the stall
+    // guard this series alerts at 88 s; a fill lasting 80 s or more alerts with it too — at that point it
+    // is still growing when the streak completes.)
     const r = rng(19);
-    const res = runSynthetic({ old: (s) => 60 * MiB + 150_000 * Math.min(s, 70) + 0.02 * MiB * gauss(r) }, 6 * WINDOW_S);
+    const res = runSynthetic({ old: (s) => 60 * MiB + 150_000 * Math.min(s, 75) + 0.02 * MiB * gauss(r) }, 6 * WINDOW_S);
     expect(leaks(res)).toEqual([]);
   });
 
@@ -157,6 +159,17 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     const leakFrom = 20 * WINDOW_S;
     const res = runSynthetic({ old: (s) => 200 * MiB + noise(s) + Math.max(0, s - leakFrom) * (40 * MiB / WINDOW_S) }, 40 * WINDOW_S);
     expect(leaks(res).length).toBe(1);
+  });
+
+  it('the minimum effect includes how far the series moves over a whole window when it is not leaking', () => {
+    // A slow swing (period 3 windows, ±6 MiB): half a window of lag and two windows of history see
+    // little of it; differences one window apart see most of it.
+    const swing = (s: number): number => 100 * MiB + 6 * MiB * Math.sin((2 * Math.PI * s) / (3 * WINDOW_S));
+    const at = 9 * WINDOW_S;
+    const withWindowNoise = runSynthetic({ old: swing }, at).detector.states().old_space.minEffectBytes as number;
+    const without = runSynthetic({ old: swing }, at, { thresholds: { minGrowthOfWindowNoise: 0 } }).detector.states().old_space.minEffectBytes as number;
+    expect(withWindowNoise).toBeGreaterThan(1.5 * without);
+    expect(withWindowNoise).toBeGreaterThan(4 * MiB);
   });
 
   it('alerts once per episode and ends the episode when growth stops', () => {

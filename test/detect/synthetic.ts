@@ -3,6 +3,7 @@
  * GC every `fullEvery` seconds, and a process-memory reading. Deterministic (seeded PRNG).
  */
 import { Detector, type DetectorOptions } from '../../src/detect/detector';
+import type { Thresholds } from '../../src/detect/thresholds';
 import type { Verdict } from '../../src/detect/verdict';
 import type { GcRecord } from '../../src/sampler/types';
 import { rng } from '../helpers/random';
@@ -31,8 +32,10 @@ export interface RunResult {
   t0: number;
 }
 
-export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number; fullAt?: (s: number) => boolean } = {}): RunResult {
+export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number; fullAt?: (s: number) => boolean; thresholds?: Partial<Thresholds> } = {}): RunResult {
   const detector = new Detector({ windowMs: opts.windowMs ?? 60_000, sensitivity: opts.sensitivity ?? 'normal' });
+  // A test may change one threshold to show what it does (the detector reads them on every evaluation).
+  if (opts.thresholds) Object.assign(detector.thresholds, opts.thresholds);
   const fullEvery = opts.fullEvery ?? 5;
   const t0 = Date.UTC(2026, 0, 1);
   const verdicts: Verdict[] = [];
