@@ -3,7 +3,7 @@
 /**
  * Prints the agent's own view of one series, evaluation by evaluation, from a scenario recording
  * (the scorer records it; see child.js): seconds since start, state, streak, p-value, growth per
- * window and minimum effect (MB), whether a confirmation GC was wanted, full GCs in that second, reason.
+ * window and minimum effect (MB), whether a confirmation GC was wanted, the view judged (bucket minima or burst floor), full GCs in that second, reason.
  *
  *   node bench/scenarios/trace.js <recording.rec.jsonl> [old_space|external|native] [--replay [windowSec]]
  *
@@ -30,7 +30,7 @@ if (replayWindowSec) {
 }
 const mb = (b) => (b === null || b === undefined ? '-' : (b / 1e6).toFixed(2));
 console.log(`leak starts at ${((start.leakStartMs - start.t) / 1000).toFixed(0)} s`);
-console.log('sec state streak p growth/window(MB) effect(MB) needsFullGc fullGCs reason');
+console.log('sec state streak p growth/window(MB) effect(MB) needsFullGc view fullGCs reason');
 let lastEvaluation;
 for (const tick of ticks) {
   const s = tick.detector && tick.detector.series[memory];
@@ -39,5 +39,5 @@ for (const tick of ticks) {
   if (s.evaluatedAt === lastEvaluation && !fulls) continue;
   lastEvaluation = s.evaluatedAt;
   const sec = Math.round((tick.memory.time - start.t) / 1000);
-  console.log([sec, s.state, s.streak, s.pValue === null ? '-' : s.pValue.toExponential(1), mb(s.growthPerWindowBytes), mb(s.minEffectBytes), s.needsFullGc ? 'NEED' : '-', fulls || '-', s.reason].join(' '));
+  console.log([sec, s.state, s.streak, s.pValue === null ? '-' : s.pValue.toExponential(1), mb(s.growthPerWindowBytes), mb(s.minEffectBytes), s.needsFullGc ? 'NEED' : '-', (s.bursty ? 'floor' : 'minima') + (s.burstRatio ? ':' + s.burstRatio.toFixed(1) : ''), fulls || '-', s.reason].join(' '));
 }

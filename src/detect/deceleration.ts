@@ -46,3 +46,18 @@ export function stalled(times: readonly number[], values: readonly number[], slo
   const recent = theilSen(times.slice(k), values.slice(k), 0).slope;
   return { recentSlope: recent, stalled: recent < ratio * slope };
 }
+
+/**
+ * Slowing guard: the window's slope against the Theil–Sen slope of the half window before it. A cache
+ * whose misses get rarer as it fills (growth like √t) keeps a nearly straight line inside one window —
+ * its halves differ by less than the plateau guard's ratio (measured in the corpus: 1.4 then 1.3 MB per
+ * half window) — but it grew much faster before the window began (2.7 MB in the half window before).
+ * A leak grows at its own steady rate; one that starts inside the look-back grew more slowly before.
+ * Needs `minPoints` points before the window, so the first window after start-up is not judged by it.
+ * @param ratio slowed when slope < ratio × priorSlope
+ */
+export function slowedDown(priorTimes: readonly number[], priorValues: readonly number[], slope: number, ratio: number, minPoints: number): { priorSlope: number; slowed: boolean } {
+  if (priorTimes.length < minPoints) return { priorSlope: 0, slowed: false };
+  const priorSlope = theilSen(priorTimes, priorValues, 0).slope;
+  return { priorSlope, slowed: priorSlope > 0 && slope < ratio * priorSlope };
+}

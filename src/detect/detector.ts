@@ -12,7 +12,7 @@
  *      best bent line (mann-kendall.ts, hinge.ts), Theil–Sen slope and interval (theil-sen.ts);
  *   5. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
  *   6. plateau and stall guards (deceleration.ts), and the new-high guard;
- *   7. old_space only: the growth must show in post-full-GC readings, because between full GCs the
+ *   7. old_space only: the growth must show in post-full-GC readings (full-gc-growth.ts), because between full GCs the
  *      old generation also fills with promoted garbage that looks exactly like a slow leak (the
  *      status asks for a confirmation GC when none has);
  *   8. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
@@ -22,13 +22,15 @@ import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { BucketMinima, type Bucket } from './decimate';
-import { deceleration, stalled } from './deceleration';
+import { deceleration, slowedDown, stalled } from './deceleration';
+import { floorGrowthPerMs, lowerEnvelope } from './envelope';
 import { hingeResiduals } from './hinge';
 import { bestStep, isStep, type Step } from './level-shift';
 import { mannKendall } from './mann-kendall';
 import { externalBytes, nativeBytes, oldGenerationAfter, oldGenerationBefore, recordTime } from './series';
+import { fullGcGrowth } from './full-gc-growth';
 import { type FullGc, withoutGarbage } from './garbage';
-import { laggedScale, robustScale } from './noise';
+import { laggedScale, lowerTailScale, robustScale, scatterAroundLine } from './noise';
 import { medianOf, theilSen } from './theil-sen';
 import { thresholdsFor, type Sensitivity, type Thresholds } from './thresholds';
 import { timeToLimit } from './time-to-limit';
@@ -73,10 +75,24 @@ export interface SeriesStatus {
    * full GC (a confirmation GC) instead of waiting for one: a quiet process runs few of them.
    */
   needsFullGc: boolean;
+  /** The trend is judged on the burst floor instead of the bucket minima (see Detector.view). */
+  bursty: boolean;
+  /** The minima's noise yardstick over the burst floor's (bursty from burstNoiseRatio on). */
+  burstRatio: number | null;
   episodeId: string | null;
   spikeEpisodeId: string | null;
   evaluatedAt: number | null;
 }
+
+/** Bounded lists of a view's noise estimates, one entry per evaluation. */
+class NoiseMemory {
+  /** Raw slow-noise estimates of the last evaluations (bounded: historyBuckets). */
+  readonly estimates: number[] = [];
+  /** Window-lag noise estimates from evaluations without a trend (bounded: historyBuckets). */
+  readonly quiet: number[] = [];
+}
+
+interface NoiseLevels { slowNoise: number; windowNoise: number; priorHigh: number }
 
 interface LeakEpisode { id: string; startedAt: number; baseline: number }
 interface SpikeEpisode { id: string; at: number; before: number; size: number }
@@ -97,10 +113,9 @@ class SeriesTracker {
   lastSpikeAt = -Infinity;
   pendingStepAt = -Infinity;
   pendingStepSeen = 0;
-  /** Raw slow-noise estimates of the last evaluations (bounded: historyBuckets). */
-  readonly noiseEstimates: number[] = [];
-  /** Window-lag noise estimates from evaluations without a trend (bounded: historyBuckets). */
-  readonly quietNoise: number[] = [];
+  /** Noise estimates of the bucket-minima view and of the burst-floor view (see Detector.view). */
+  readonly minimaNoise = new NoiseMemory();
+  readonly floorNoise = new NoiseMemory();
   /** old_space only: the last full GCs (bounded), for the garbage correction. */
   readonly fullGcs: FullGc[] = [];
   status: SeriesStatus;
@@ -110,7 +125,7 @@ class SeriesTracker {
     this.status = {
       memory, state: 'warming-up', reason: 'no data yet', points: 0, fullGcPoints: 0, currentBytes: null, limitBytes: null,
       limitSource: null, slopeBytesPerSec: null, slopeLowerBytesPerSec: null, slopeUpperBytesPerSec: null, pValue: null,
-      growthPerWindowBytes: null, minEffectBytes: null, streak: 0, needsFullGc: false, episodeId: null, spikeEpisodeId: null, evaluatedAt: null,
+      growthPerWindowBytes: null, minEffectBytes: null, streak: 0, needsFullGc: false, bursty: false, burstRatio: null, episodeId: null, spikeEpisodeId: null, evaluatedAt: null,
     };
   }
 
@@ -237,24 +252,53 @@ export class Detector {
    *  - priorHigh: the highest level of the (up to three) windows before this one, for the new-high guard.
    * Updates the tracker's bounded estimate lists (one entry per evaluation).
    */
-  private noiseLevels(tr: SeriesTracker, history: readonly Bucket[], historyValues: readonly number[], from: number): { slowNoise: number; windowNoise: number; priorHigh: number } {
+  private noiseLevels(mem: NoiseMemory, tr: SeriesTracker, history: readonly Bucket[], historyValues: readonly number[], from: number): NoiseLevels {
     const th = this.thresholds;
     const noiseFrom = Math.max(0, history.findIndex((b) => b.start >= from - this.options.windowMs));
     const raw = this.slowNoise(history.slice(noiseFrom), historyValues.slice(noiseFrom), from);
-    tr.noiseEstimates.push(raw);
-    if (tr.noiseEstimates.length > th.historyBuckets) tr.noiseEstimates.shift();
+    mem.estimates.push(raw);
+    if (mem.estimates.length > th.historyBuckets) mem.estimates.shift();
     const overWindow = historyValues.length >= th.bucketsPerWindow + 20 ? laggedScale(historyValues, th.bucketsPerWindow) : 0;
     if (overWindow > 0 && tr.streak === 0 && !tr.leak && !tr.spike) {
-      tr.quietNoise.push(overWindow);
-      if (tr.quietNoise.length > th.historyBuckets) tr.quietNoise.shift();
+      mem.quiet.push(overWindow);
+      if (mem.quiet.length > th.historyBuckets) mem.quiet.shift();
     }
     let priorHigh = -Infinity;
     for (let i = 0; i < history.length && (history[i] as Bucket).start < from; i++) priorHigh = Math.max(priorHigh, historyValues[i] as number);
     return {
-      slowNoise: Math.max(raw, medianOf(tr.noiseEstimates)),
-      windowNoise: tr.quietNoise.length ? medianOf(tr.quietNoise) : 0,
+      slowNoise: Math.max(raw, medianOf(mem.estimates)),
+      windowNoise: mem.quiet.length ? medianOf(mem.quiet) : 0,
       priorHigh,
     };
+  }
+
+  /**
+   * The series the trend is judged on: the bucket minima, or — when bursts dominate their noise — the
+   * burst floor (envelope.ts: the lower envelope over a third of a window, carried forward along the
+   * window's growth, never reaching back across a step). Bursty means the floor's noise yardstick
+   * (scatter around a line, or the slow noise, whichever is larger) is at most 1/burstNoiseRatio of the
+   * minima's: the excursions above the floor, not the floor's own wander, are what the minima's noise
+   * measures (once bursty, until it falls below half that ratio). Both views keep their own noise memory every evaluation, so a switch between them
+   * compares like with like.
+   */
+  private view(tr: SeriesTracker, history: readonly Bucket[], minima: readonly number[], minimaNoise: NoiseLevels, firstInWindow: number, from: number, since: number): { historyValues: readonly number[]; noise: NoiseLevels; bursty: boolean } {
+    const th = this.thresholds;
+    const times = history.map((b) => b.t);
+    const windowTimes = times.slice(firstInWindow).map((t) => t / 1000);
+    const span = th.burstSpanOfWindow * this.options.windowMs;
+    const envelope = lowerEnvelope(times, minima, span, floorGrowthPerMs(times, minima, span, firstInWindow, since), since);
+    const envelopeNoise = this.noiseLevels(tr.floorNoise, tr, history, envelope, from);
+    const yardstick = (values: readonly number[], noise: NoiseLevels): number => Math.max(scatterAroundLine(windowTimes, values.slice(firstInWindow)), noise.slowNoise);
+    // Hysteresis: a bursty series stays on the floor while the ratio is above two thirds of the entry ratio, so
+    // one evaluation whose window happens to hold fewer bursts does not switch the yardsticks back.
+    // The floor's yardstick is at least the scatter of the lowest minima (noise.ts): a lower envelope of
+    // symmetric noise is smooth by construction (a minimum over a span), and judged by its own scatter
+    // alone any noisy series would look "bursty" (measured: iid noise reached a ratio of 3).
+    const floorYardstick = Math.max(yardstick(envelope, envelopeNoise), lowerTailScale(windowTimes, minima.slice(firstInWindow)));
+    const ratio = yardstick(minima, minimaNoise) / floorYardstick;
+    tr.status.burstRatio = Number.isFinite(ratio) ? ratio : null;
+    const bursty = ratio >= (tr.status.bursty ? (2 / 3) * th.burstNoiseRatio : th.burstNoiseRatio);
+    return bursty ? { historyValues: envelope, noise: envelopeNoise, bursty } : { historyValues: minima, noise: minimaNoise, bursty };
   }
 
   private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
@@ -294,9 +338,9 @@ export class Detector {
     st.limitBytes = limit?.bytes ?? null;
     st.limitSource = limit?.source ?? null;
     const times = pts.map((b) => b.t / 1000);
-    const historyValues = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen) : history.map((b) => b.min);
-    const values = historyValues.slice(firstInWindow);
-    const { slowNoise, windowNoise, priorHigh } = this.noiseLevels(tr, history, historyValues, from);
+    const minima = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen) : history.map((b) => b.min);
+    const minimaNoise = this.noiseLevels(tr.minimaNoise, tr, history, minima, from);
+    const minimaInWindow = minima.slice(firstInWindow);
 
     // Effect floor that does not depend on the fit: absolute and share of a real limit. A host-sized
     // "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
@@ -306,14 +350,14 @@ export class Detector {
     );
     const verdicts: Verdict[] = [];
 
-    // ---- step / spike ---------------------------------------------------------------------------
-    const step = bestStep(times, values, 3);
+    // ---- step / spike (on the bucket minima: a step is what they show, bursts or not) ---------------
+    const step = bestStep(times, minimaInWindow, 3);
     let stepHere: Step | undefined;
     if (isStep(step, th.stepSseRatio)) {
-      const residuals = values.map((v, i) => v - (i < step.index ? step.before : step.after));
+      const residuals = minimaInWindow.map((v, i) => v - (i < step.index ? step.before : step.after));
       const stepNoise = robustScale(residuals);
       // A step must stand out of both the scatter around the two levels and the slow wander.
-      if (step.size >= Math.max(floor, 4 * stepNoise, th.minGrowthOfNoise * slowNoise)) stepHere = step;
+      if (step.size >= Math.max(floor, 4 * stepNoise, th.minGrowthOfNoise * minimaNoise.slowNoise)) stepHere = step;
     }
     // A step must be found at the same place (±2 buckets) on SPIKE_CONFIRMATIONS evaluations in a row:
     // slow noise sometimes looks like a step for one evaluation, a real step stays.
@@ -335,6 +379,12 @@ export class Detector {
       if (current <= tr.spike.before + tr.spike.size / 2) verdicts.push(this.endSpike(tr, end, 'memory returned to the level before the step'));
       else if (tr.spike.at < from) verdicts.push(this.endSpike(tr, end, 'the new level held for a full window without growing'));
     }
+
+    // ---- the view the trend is judged on (bucket minima or burst floor) -----------------------------
+    const since = Math.max(stepHere ? stepHere.at * 1000 : -Infinity, tr.lastSpikeAt);
+    const { historyValues, noise: { slowNoise, windowNoise, priorHigh }, bursty } = this.view(tr, history, minima, minimaNoise, firstInWindow, from, since);
+    st.bursty = bursty;
+    const values = historyValues.slice(firstInWindow);
 
     // ---- trend on the points after the step (or the whole window) ---------------------------------
     const startIdx = stepHere ? stepHere.index : 0;
@@ -358,6 +408,10 @@ export class Detector {
     const growth = sen.slope * this.windowSec;
     const decel = deceleration(segT, segV, th.decelerationRatio);
     const stall = stalled(segT, segV, sen.slope, th.decelerationRatio);
+    // The half window before this one (same view, never across a step) for the slowing guard.
+    const priorFrom = Math.max(from - windowMs / 2, since);
+    const prior = history.map((b, i) => ({ t: b.t, v: historyValues[i] as number })).filter((p) => p.t >= priorFrom && p.t < from);
+    const slowing = slowedDown(prior.map((p) => p.t / 1000), prior.map((p) => p.v), sen.slope, th.slowingRatio, Math.ceil(th.minPoints / 2));
     st.slopeBytesPerSec = sen.slope;
     st.slopeLowerBytesPerSec = sen.lower;
     st.slopeUpperBytesPerSec = sen.upper;
@@ -366,36 +420,20 @@ export class Detector {
     st.minEffectBytes = effect;
 
     // ---- old_space: growth must survive a full GC ---------------------------------------------------
-    // A post-full-GC reading is the live set; any other post-GC reading is an upper bound of it (live
-    // plus garbage not yet collected). So "latest full GC − an earlier reading" is a lower bound of how
-    // much live memory grew. The earlier reading is the earliest full GC when there are two far enough
-    // apart (live vs live), else the smallest reading before the latest full GC. The look-back spans up
-    // to two windows (full GCs are rare in a quiet process) but stops at a step: a step must not
-    // confirm a trend.
+    // (full-gc-growth.ts) The look-back spans up to two windows (full GCs are rare in a quiet process)
+    // but stops at a step: a step must not confirm a trend.
     let confirmed = true;
     let fullInfo = false;
     let fullGrowth = 0;
     let fullSpanSec = 0;
     if (tr.memory === 'old_space') {
-      // Look back up to one extra window, but never across a step (found now or reported before).
       const lookFrom = Math.max(from - windowMs, stepHere ? stepHere.at * 1000 : -Infinity, tr.lastSpikeAt);
       const seg = tr.buckets.since(lookFrom).filter((b) => b.start < end && b.t >= lookFrom);
-      const fullIdx: number[] = [];
-      seg.forEach((b, i) => { if (Number.isFinite(b.fullMin)) fullIdx.push(i); });
-      const lastFull = fullIdx[fullIdx.length - 1];
       const quarter = this.windowSec / 4;
-      if (lastFull !== undefined && lastFull > 0) {
-        const full = seg[lastFull] as Bucket;
-        const firstFull = seg[fullIdx[0] as number] as Bucket;
-        if (fullIdx.length >= 2 && (full.t - firstFull.t) / 1000 >= quarter) {
-          fullSpanSec = (full.t - firstFull.t) / 1000;
-          fullGrowth = full.fullMin - firstFull.fullMin;
-        } else {
-          let low = seg[0] as Bucket;
-          for (let i = 1; i < lastFull; i++) if ((seg[i] as Bucket).min < low.min) low = seg[i] as Bucket;
-          fullSpanSec = (full.t - low.t) / 1000;
-          fullGrowth = full.fullMin - low.min;
-        }
+      const shown = fullGcGrowth(seg, quarter, bursty ? th.burstSpanOfWindow * windowMs : 0);
+      if (shown) {
+        fullGrowth = shown.growth;
+        fullSpanSec = shown.spanSec;
         fullInfo = fullSpanSec >= quarter;
       }
       // Half of what the fitted trend predicts over that span, and at least the absolute floor's rate.
@@ -415,7 +453,7 @@ export class Detector {
     const newHigh = !(level <= priorHigh);
     // The statistical condition must persist; the confirmation only gates the alert, so a trend that
     // has persisted is reported as soon as V8's next full GC confirms it.
-    const trending = significant && bigEnough && !decel.decelerating;
+    const trending = significant && bigEnough && !decel.decelerating && !slowing.slowed;
     // A stall only holds the alert back (the streak goes on): on a slow leak the last third of the
     // window is noisy and may look flat for a few evaluations; a cache that has filled stays flat.
     const candidate = trending && confirmed && !stall.stalled && newHigh;
@@ -448,7 +486,9 @@ export class Detector {
     // A full-strength trend whose second half happened to grow more slowly also holds the count: on a
     // slow leak near the minimum effect the halves' slopes are noisy and the plateau guard flickers
     // (measured: a 30 KB/s leak lost its streak at 13/15 twice); a filling cache stays decelerating.
-    const weaklyTrending = (mk.pValue < 10 * th.alpha && growth >= 0.5 * effect && !decel.decelerating) || (significant && bigEnough);
+    // A series that grew faster before the window (slowing guard) resets the count: a cache filling
+    // ever more slowly must not reach the persistence while it is still filling.
+    const weaklyTrending = !slowing.slowed && ((mk.pValue < 10 * th.alpha && growth >= 0.5 * effect && !decel.decelerating) || (significant && bigEnough));
     tr.streak = trending ? tr.streak + 1 : weaklyTrending ? tr.streak : 0;
     st.streak = tr.streak;
     if (candidate && tr.streak >= th.persistence) {
@@ -505,6 +545,9 @@ export class Detector {
     } else if (trending && confirmed) {
       state = 'suspect';
       reason = 'grew for the whole window but not in its last third (a cache that has just filled up?)';
+    } else if (significant && bigEnough && slowing.slowed) {
+      state = 'plateau';
+      reason = 'growing, but it grew faster in the half window before this one (a cache filling ever more slowly?)';
     } else if (decel.decelerating && decel.firstSlope * (this.windowSec / 2) >= floor) {
       // Grew by at least the minimum effect in the first half of the window, then slowed down.
       state = 'plateau';

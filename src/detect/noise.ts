@@ -2,7 +2,7 @@
  * Noise scales of a memory series, robust to the outliers post-GC readings have (a burst, a GC that
  * ran late). Pure.
  */
-import { medianOf } from './theil-sen';
+import { medianOf, theilSen } from './theil-sen';
 
 /** Robust noise scale: 1.4826 × median absolute deviation (= σ for normal noise). */
 export function robustScale(residuals: readonly number[]): number {
@@ -23,4 +23,30 @@ export function laggedScale(values: readonly number[], maxLag: number): number {
   const diffs: number[] = [];
   for (let i = 0; i + lag < values.length; i++) diffs.push((values[i + lag] as number) - (values[i] as number));
   return robustScale(diffs) / Math.SQRT2;
+}
+
+/** Robust scatter of `values` around their Theil–Sen line (times in seconds). */
+export function scatterAroundLine(times: readonly number[], values: readonly number[]): number {
+  if (values.length < 3) return 0;
+  const { slope } = theilSen(times, values, 0);
+  return robustScale(values.map((v, i) => v - slope * (times[i] as number)));
+}
+
+/**
+ * Scatter of the lowest points of `values` around their Theil–Sen line, from the 5th and 30th
+ * percentiles of the residuals: (q30 − q05) / (z0.30 − z0.05) = σ for normal noise. Bursts above a
+ * floor do not enter it while they cover less than ~70% of the points (a median-based scale is taken
+ * over by bursts at half: the corpus' bursts cover about half the buckets).
+ */
+export function lowerTailScale(times: readonly number[], values: readonly number[]): number {
+  if (values.length < 6) return 0;
+  const { slope } = theilSen(times, values, 0);
+  const sorted = values.map((v, i) => v - slope * (times[i] as number)).sort((a, b) => a - b);
+  const at = (q: number): number => {
+    const x = q * (sorted.length - 1);
+    const k = Math.floor(x);
+    const lo = sorted[k] as number;
+    return lo + (x - k) * ((sorted[Math.min(k + 1, sorted.length - 1)] as number) - lo);
+  };
+  return (at(0.3) - at(0.05)) / (1.6449 - 0.5244);
 }

@@ -43,12 +43,25 @@ export interface Thresholds {
   minGrowthOfWindowNoise: number;
   /** Plateau guard: second-half slope below this fraction of the first-half slope = decelerating. */
   decelerationRatio: number;
+  /**
+   * Slowing guard: the window's slope below this fraction of the half window before it = a cache filling
+   * ever more slowly (deceleration.ts, slowedDown). The same ratio as the plateau guard's, across windows.
+   */
+  slowingRatio: number;
   /** Step guard: two levels must leave at most this fraction of a straight line's squared residual. */
   stepSseRatio: number;
   /** Episode end: growth below this fraction of the minimum effect counts as "stopped". */
   stopFraction: number;
   /** Confidence level of the reported growth interval. */
   confidence: number;
+  /**
+   * Burst floor (envelope.ts): span of the lower envelope, as a fraction of the window. A third: in the
+   * corpus a burst plus the promoted garbage it leaves until the next full GC lasted 10–20 s at a 60 s
+   * window; at a 30 min window it removes excursions of up to 10 min.
+   */
+  burstSpanOfWindow: number;
+  /** The floor replaces the bucket minima when its noise yardstick is at most 1/this of theirs. */
+  burstNoiseRatio: number;
 }
 
 export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
@@ -63,6 +76,8 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
     stepSseRatio: 0.5,
     stopFraction: 0.5,
     confidence: 0.95,
+    burstSpanOfWindow: 1 / 3,
+    burstNoiseRatio: 3,
   };
   switch (sensitivity) {
     case 'low':
@@ -77,6 +92,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         minGrowthOfNoise: 7,
         minGrowthOfWindowNoise: 5.6,
         decelerationRatio: 0.6,
+        slowingRatio: 0.6,
       };
     case 'high':
       // For staging, tests and demos: earlier alerts on smaller leaks, at the price of some false
@@ -90,6 +106,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         minGrowthOfNoise: 3,
         minGrowthOfWindowNoise: 2.4,
         decelerationRatio: 0.4,
+        slowingRatio: 0.4,
       };
     default:
       return {
@@ -119,6 +136,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         minGrowthOfWindowNoise: 4,
         // A leak's second half grows at about the same rate as its first; a filling cache at half or less.
         decelerationRatio: 0.5,
+        slowingRatio: 0.5,
       };
   }
 }

@@ -209,3 +209,31 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     expect(leaks(low)).toEqual([]);
   });
 });
+
+describe('caches that fill ever more slowly (window 60 s, normal sensitivity)', () => {
+  // Misses get rarer as the cache fills: size ∝ √t (the corpus' cache-slow-warmup workload), 10 MiB
+  // after 110 s, then full. Inside any one window the curve is nearly straight (its halves differ by
+  // less than the plateau guard's ratio), but the half window before it grew much faster.
+  const fill = (s: number): number => 60 * MiB + MiB * Math.sqrt(Math.min(s, 110));
+
+  it('is not reported as a leak', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const r = rng(1300 + seed);
+      expect(leaks(runSynthetic({ old: (s) => fill(s) + 0.02 * MiB * gauss(r) }, 5 * WINDOW_S))).toEqual([]);
+    }
+  });
+
+  it('is reported without the slowing guard (the guard is what holds it back)', () => {
+    const r = rng(1301);
+    const res = runSynthetic({ old: (s) => fill(s) + 0.02 * MiB * gauss(r) }, 5 * WINDOW_S, { thresholds: { slowingRatio: 0 } });
+    expect(leaks(res).length).toBe(1);
+  });
+
+  it('does not hold back a leak that starts after a quiet start', () => {
+    const r = rng(1302);
+    const res = runSynthetic({ old: (s) => 60 * MiB + 80_000 * Math.max(0, s - 15) + 0.02 * MiB * gauss(r) }, 3 * WINDOW_S);
+    const found = leaks(res);
+    expect(found.length).toBe(1);
+    expect((found[0] as LeakVerdict).detectedAt - res.t0).toBeLessThanOrEqual((15 + 1.5 * WINDOW_S) * 1000);
+  });
+});
