@@ -49,14 +49,30 @@ function background(rps = 400) {
   }, 50);
 }
 
-/** Every 25 s a 6 s burst at 8x traffic, with requests held for 2 s (a slow backend). */
-function bursts() {
+/**
+ * Traffic bursts: every `everyMs` a burst of `burstMs` adding `perTick` records per 50 ms; every `trimMs`
+ * all but the newest `keep` share of the held requests complete (a slow backend). Defaults: every 25 s
+ * a 6 s burst at 8x traffic, requests held for about 2 s.
+ */
+function bursts({ everyMs = 25000, burstMs = 6000, perTick = 600, trimMs = 2000, keep = 0.2 } = {}) {
   let held = [];
   setInterval(() => {
-    const burst = setInterval(() => { for (let k = 0; k < 600; k++) held.push(makeRecord(k)); }, 50);
-    setTimeout(() => clearInterval(burst), 6000);
-  }, 25000);
-  setInterval(() => { held = held.slice(Math.floor(held.length * 0.8)); }, 2000);
+    const burst = setInterval(() => { for (let k = 0; k < perTick; k++) held.push(makeRecord(k)); }, 50);
+    setTimeout(() => clearInterval(burst), burstMs);
+  }, everyMs);
+  setInterval(() => { held = held.slice(Math.floor(held.length * (1 - keep))); }, trimMs);
+}
+
+/** A batch job: every `everyMs` it builds a structure of `perTick` records per 50 ms for `buildMs`, holds it until `dropMs`, then drops it. */
+function batchJob({ everyMs, buildMs, dropMs, perTick }) {
+  let batch = null;
+  setInterval(() => {
+    batch = [];
+    const fill = setInterval(() => { for (let k = 0; k < perTick; k++) batch.push(makeRecord(k)); }, 50);
+    setTimeout(() => clearInterval(fill), buildMs);
+    setTimeout(() => { batch = null; }, dropMs);
+  }, everyMs);
+  return () => batch;
 }
 
 const record = () => ({ obj: makeRecord(Math.random()), size: 600 });
@@ -158,15 +174,7 @@ const scenarios = {
   'sawtooth-batch': {
     leak: false,
     // Every 15 s a batch job builds a ~25 MB structure over 5 s, then drops it.
-    run() {
-      let batch = null;
-      setInterval(() => {
-        batch = [];
-        const fill = setInterval(() => { for (let k = 0; k < 1000; k++) batch.push(makeRecord(k)); }, 50);
-        setTimeout(() => { clearInterval(fill); batch = null; }, 5000);
-      }, 15000);
-      return () => batch;
-    },
+    run() { return batchJob({ everyMs: 15000, buildMs: 5000, dropMs: 5000, perTick: 1000 }); },
   },
   'one-time-step': {
     leak: false,
@@ -177,6 +185,49 @@ const scenarios = {
     leak: false,
     // Every 25 s a 6 s burst at 8x traffic, with requests held for 2 s (a slow backend).
     run() { bursts(); },
+  },
+  // ---- variants added in session 3, to check that the tuning holds for the kinds, not the instances --
+  'leak-strings': {
+    // Log lines kept in an array that nobody trims: strings only (no objects), 80 KB/s.
+    leak: true, memory: 'old_space', rate: '80 KB/s strings',
+    run(ctx) {
+      const lines = [];
+      let i = 0;
+      ctx.at(ctx.leakStartSec, () => retainAtRate(80 * KB, () => {
+        const line = `${new Date().toISOString()} GET /api/items/${i++} 200 ${Math.random().toString(36).repeat(4)}`;
+        return { obj: line, size: 2 * line.length + 16 };
+      }, (l) => lines.push(l)));
+    },
+  },
+  'leak-buffers-under-churn': {
+    // 120 KB/s of retained Buffers while the service churns through 2 MB/s of short-lived ones.
+    leak: true, memory: 'external', rate: '120 KB/s + Buffer churn',
+    run(ctx) {
+      setInterval(() => { const tmp = []; for (let k = 0; k < 25; k++) tmp.push(Buffer.alloc(4 * KB, k)); if (tmp.length > 99) console.log('never'); }, 50);
+      const kept = [];
+      ctx.at(ctx.leakStartSec, () => retainAtRate(120 * KB, chunk(8 * KB), (b) => kept.push(b)));
+    },
+  },
+  'cache-fill-then-stop': {
+    leak: false,
+    // A cache that fills at a steady 120 KB/s for 50 s (most of a window, past the warm-up) and then
+    // only serves hits.
+    run(ctx) {
+      const cache = new Map(); let i = 0;
+      const t = retainAtRate(120 * KB, record, (o) => { cache.set(i++, o); });
+      setTimeout(() => clearInterval(t), 50_000);
+      ctx.keep(cache);
+    },
+  },
+  'batch-slow-sawtooth': {
+    leak: false,
+    // Every 40 s a report job builds a ~35 MB structure over 15 s, keeps it 5 s, then drops it.
+    run() { return batchJob({ everyMs: 40000, buildMs: 15000, dropMs: 20000, perTick: 400 }); },
+  },
+  'bursts-long': {
+    leak: false,
+    // Every 40 s a 12 s burst, requests held for about 3 s: longer and rarer than traffic-bursts.
+    run() { bursts({ everyMs: 40000, burstMs: 12000, perTick: 400, trimMs: 1000, keep: 0.33 }); },
   },
 };
 

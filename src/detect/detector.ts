@@ -6,16 +6,18 @@
  *   1. take the per-bucket minima of the kept history (decimate.ts, four windows); for old_space, take
  *      out the promoted garbage that full GCs show (garbage.ts);
  *   2. measure the noise yardsticks from the history (noiseLevels, noise.ts);
- *   3. look for an upward step (level-shift.ts): a step is reported as a spike, and the trend is
- *      then judged only on the points after it;
- *   4. Mann–Kendall with ties and a capped autocorrelation correction measured on the residuals of the
+ *   3. look for an upward step in the minima (level-shift.ts): a step is reported as a spike, and the
+ *      trend is then judged only on the points after it;
+ *   4. choose the view the trend is judged on (view): the minima, or the burst floor when traffic
+ *      bursts dominate their noise (envelope.ts);
+ *   5. Mann–Kendall with ties and a capped autocorrelation correction measured on the residuals of the
  *      best bent line (mann-kendall.ts, hinge.ts), Theil–Sen slope and interval (theil-sen.ts);
- *   5. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
- *   6. plateau and stall guards (deceleration.ts), and the new-high guard;
- *   7. old_space only: the growth must show in post-full-GC readings (full-gc-growth.ts), because between full GCs the
- *      old generation also fills with promoted garbage that looks exactly like a slow leak (the
- *      status asks for a confirmation GC when none has);
- *   8. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
+ *   6. effect size: growth per window ≥ max(absolute floor, share of the limit, k × noise);
+ *   7. plateau, stall and slowing guards (deceleration.ts), and the new-high guard;
+ *   8. old_space only: the growth must show in post-full-GC readings (full-gc-growth.ts), because
+ *      between full GCs the old generation also fills with promoted garbage that looks exactly like a
+ *      slow leak (the status asks for a confirmation GC when none has);
+ *   9. persistence: the leak condition must hold `persistence` evaluations (weaker ones hold the count);
  *   then one `leak` verdict per episode, and `episode-end` when growth stops.
  */
 import type { ContainerMemory } from '../process/container';
@@ -111,6 +113,8 @@ class SeriesTracker {
   leak: LeakEpisode | undefined;
   spike: SpikeEpisode | undefined;
   lastSpikeAt = -Infinity;
+  /** Judge on the burst floor until this time (a window after the series last looked bursty). */
+  burstyUntil = -Infinity;
   pendingStepAt = -Infinity;
   pendingStepSeen = 0;
   /** Noise estimates of the bucket-minima view and of the burst-floor view (see Detector.view). */
@@ -275,13 +279,13 @@ export class Detector {
   /**
    * The series the trend is judged on: the bucket minima, or — when bursts dominate their noise — the
    * burst floor (envelope.ts: the lower envelope over a third of a window, carried forward along the
-   * window's growth, never reaching back across a step). Bursty means the floor's noise yardstick
-   * (scatter around a line, or the slow noise, whichever is larger) is at most 1/burstNoiseRatio of the
-   * minima's: the excursions above the floor, not the floor's own wander, are what the minima's noise
-   * measures (once bursty, until it falls below half that ratio). Both views keep their own noise memory every evaluation, so a switch between them
+   * floor's growth, never reaching back across a step). Bursty means the minima's noise yardstick
+   * (scatter around a line, or the slow noise, whichever is larger) is at least burstNoiseRatio times
+   * the floor's: the excursions above the floor, not the floor's own wander, are what the minima's
+   * noise measures. Both views keep their own noise memory every evaluation, so a switch between them
    * compares like with like.
    */
-  private view(tr: SeriesTracker, history: readonly Bucket[], minima: readonly number[], minimaNoise: NoiseLevels, firstInWindow: number, from: number, since: number): { historyValues: readonly number[]; noise: NoiseLevels; bursty: boolean } {
+  private view(tr: SeriesTracker, history: readonly Bucket[], minima: readonly number[], minimaNoise: NoiseLevels, firstInWindow: number, from: number, since: number): { historyValues: readonly number[]; noise: NoiseLevels; bursty: boolean; lowest: number } {
     const th = this.thresholds;
     const times = history.map((b) => b.t);
     const windowTimes = times.slice(firstInWindow).map((t) => t / 1000);
@@ -289,16 +293,26 @@ export class Detector {
     const envelope = lowerEnvelope(times, minima, span, floorGrowthPerMs(times, minima, span, firstInWindow, since), since);
     const envelopeNoise = this.noiseLevels(tr.floorNoise, tr, history, envelope, from);
     const yardstick = (values: readonly number[], noise: NoiseLevels): number => Math.max(scatterAroundLine(windowTimes, values.slice(firstInWindow)), noise.slowNoise);
-    // Hysteresis: a bursty series stays on the floor while the ratio is above two thirds of the entry ratio, so
-    // one evaluation whose window happens to hold fewer bursts does not switch the yardsticks back.
-    // The floor's yardstick is at least the scatter of the lowest minima (noise.ts): a lower envelope of
-    // symmetric noise is smooth by construction (a minimum over a span), and judged by its own scatter
-    // alone any noisy series would look "bursty" (measured: iid noise reached a ratio of 3).
-    const floorYardstick = Math.max(yardstick(envelope, envelopeNoise), lowerTailScale(windowTimes, minima.slice(firstInWindow)));
+    // The floor's yardstick is at least the scatter of the lowest minima around the floor's line
+    // (noise.ts): a lower envelope of symmetric noise is smooth by construction (a minimum over a
+    // span), and judged by its own scatter alone plain noise looks bursty (measured: iid noise around a
+    // linear leak reached a ratio of 3).
+    const floorSlope = theilSen(windowTimes, envelope.slice(firstInWindow), 0).slope;
+    const floorYardstick = Math.max(yardstick(envelope, envelopeNoise), lowerTailScale(windowTimes, minima.slice(firstInWindow), floorSlope));
     const ratio = yardstick(minima, minimaNoise) / floorYardstick;
     tr.status.burstRatio = Number.isFinite(ratio) ? ratio : null;
-    const bursty = ratio >= (tr.status.bursty ? (2 / 3) * th.burstNoiseRatio : th.burstNoiseRatio);
-    return bursty ? { historyValues: envelope, noise: envelopeNoise, bursty } : { historyValues: minima, noise: minimaNoise, bursty };
+    // A series seen bursty stays on the floor for a window after the last time it was: bursts come and
+    // go (a window may hold one burst or three; measured in the corpus: the ratio moved between 1 and 6
+    // under the same bursts), and switching the yardsticks back reset a leak's persistence count. The
+    // floor is safe to stay on: its yardstick never drops below the scatter of the lowest minima.
+    const end = times.length ? (times[times.length - 1] as number) : 0;
+    if (ratio >= th.burstNoiseRatio) tr.burstyUntil = end + this.options.windowMs;
+    const bursty = end < tr.burstyUntil;
+    // On the floor, the trend's noise is never below the scatter of the lowest quarter of the minima
+    // (lower percentiles than the test above: bursts that cover more than half the buckets must not
+    // enter the yardstick of the leak under them).
+    const lowest = lowerTailScale(windowTimes, minima.slice(firstInWindow), floorSlope, 0.05, 0.3);
+    return bursty ? { historyValues: envelope, noise: envelopeNoise, bursty, lowest } : { historyValues: minima, noise: minimaNoise, bursty, lowest: 0 };
   }
 
   private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {
@@ -382,7 +396,7 @@ export class Detector {
 
     // ---- the view the trend is judged on (bucket minima or burst floor) -----------------------------
     const since = Math.max(stepHere ? stepHere.at * 1000 : -Infinity, tr.lastSpikeAt);
-    const { historyValues, noise: { slowNoise, windowNoise, priorHigh }, bursty } = this.view(tr, history, minima, minimaNoise, firstInWindow, from, since);
+    const { historyValues, noise: { slowNoise, windowNoise, priorHigh }, bursty, lowest } = this.view(tr, history, minima, minimaNoise, firstInWindow, from, since);
     st.bursty = bursty;
     const values = historyValues.slice(firstInWindow);
 
@@ -402,8 +416,9 @@ export class Detector {
     const spread = Math.max(...detrended) - Math.min(...detrended);
     const mk = mannKendall(segV, spread < 1024 ? undefined : hingeResiduals(segT, segV));
     const sen = theilSen(segT, segV, mk.varCorrected, th.confidence);
-    // Noise: the larger of the spread inside the window and the slow wander (see slowNoise).
-    const noise = Math.max(robustScale(detrended), slowNoise);
+    // Noise: the larger of the spread inside the window and the slow wander (see slowNoise); on the
+    // burst floor also the scatter of the lowest minima (a floor is smoother than the noise it sits on).
+    const noise = Math.max(robustScale(detrended), slowNoise, lowest);
     const effect = Math.max(floor, th.minGrowthOfNoise * noise, th.minGrowthOfWindowNoise * windowNoise);
     const growth = sen.slope * this.windowSec;
     const decel = deceleration(segT, segV, th.decelerationRatio);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lowerEnvelope } from '../../src/detect/envelope';
+import { thresholdsFor } from '../../src/detect/thresholds';
 import type { LeakVerdict } from '../../src/detect/verdict';
 import { anyLeak, gauss, leaks, MiB, rng, runSynthetic } from './synthetic';
 
@@ -70,10 +71,15 @@ describe('leaks under traffic bursts (window 60 s, normal sensitivity)', () => {
     }
   });
 
-  it('a linear leak without bursts is judged on the bucket minima', () => {
-    const r = rng(901);
-    const res = runSynthetic({ old: (s) => 60 * MiB + 200_000 * s + 0.2 * MiB * gauss(r) }, 3 * WINDOW_S);
-    expect(leaks(res).length).toBe(1);
-    expect(res.detector.states().old_space.bursty).toBe(false);
+  it('plain noise is not bursty: a leak without bursts is judged on the bucket minima', () => {
+    // A minimum over a span of iid noise is smooth by construction; judged by its own scatter the floor
+    // of these series looked 3x quieter than the minima (the lowest minima's scatter prevents that).
+    for (let seed = 1; seed <= 6; seed++) {
+      const r = rng(900 + seed);
+      const res = runSynthetic({ old: (s) => 60 * MiB + 70_000 * s + 0.3 * MiB * gauss(r) }, 4 * WINDOW_S);
+      expect(leaks(res).length).toBe(1);
+      expect(res.detector.states().old_space.bursty).toBe(false);
+      expect(res.detector.states().old_space.burstRatio as number).toBeLessThan(thresholdsFor('normal').burstNoiseRatio);
+    }
   });
 });
