@@ -3,10 +3,12 @@ import { hamedRaoCorrection, mannKendall, mannKendallS, mannKendallVariance, ran
 import { theilSen } from '../../src/detect/theil-sen';
 import { normalCdf, normalQuantile, normalUpperTail } from '../../src/detect/normal';
 import { bestStep, isStep, linearSse } from '../../src/detect/level-shift';
-import { deceleration, stalled } from '../../src/detect/deceleration';
+import { deceleration, slowedDown, stalled } from '../../src/detect/deceleration';
 import { hingeResiduals } from '../../src/detect/hinge';
 import { timeToLimit } from '../../src/detect/time-to-limit';
-import { BucketMinima } from '../../src/detect/decimate';
+import { BucketMinima, type Bucket } from '../../src/detect/decimate';
+import { fullGcGrowth } from '../../src/detect/full-gc-growth';
+import { lowerTailScale, robustScale } from '../../src/detect/noise';
 import { rng } from '../helpers/random';
 import { gauss } from './synthetic';
 
@@ -187,5 +189,57 @@ describe('bucket minima', () => {
     c.add(300, 45);
     const [first] = c.since(0);
     expect(first).toMatchObject({ min: 40, fullMin: 40, last: 45, lastT: 300, count: 3 });
+  });
+});
+
+describe('slowing guard', () => {
+  it('flags a window that grows at less than the ratio of the half window before it', () => {
+    const prior = [0, 2, 4, 6, 8, 10].map((t) => ({ t, v: 100 + 10 * t }));
+    const pt = prior.map((p) => p.t);
+    const pv = prior.map((p) => p.v);
+    expect(slowedDown(pt, pv, 4, 0.5, 4)).toEqual({ priorSlope: 10, slowed: true });
+    expect(slowedDown(pt, pv, 6, 0.5, 4).slowed).toBe(false);
+    // Too few points before the window: not judged.
+    expect(slowedDown(pt.slice(0, 3), pv.slice(0, 3), 1, 0.5, 4).slowed).toBe(false);
+    // A flat or falling half window before never flags (a leak that starts inside the look-back).
+    expect(slowedDown(pt, pt.map(() => 100), 1, 0.5, 4).slowed).toBe(false);
+  });
+});
+
+describe('lower-tail scale', () => {
+  it('is σ for normal noise and ignores bursts above the floor', () => {
+    const r = rng(77);
+    const times = Array.from({ length: 3000 }, (_, i) => i);
+    const noise = times.map(() => gauss(r));
+    expect(lowerTailScale(times, noise, 0)).toBeCloseTo(1, 1);
+    // Half of the points 20σ higher: the median-based robust scale is taken over, the lower tail is not
+    // (its 10th and 40th percentiles become the floor's 20th and 80th: 1.6σ).
+    const bursty = noise.map((v, i) => (i % 10 < 5 ? v + 20 : v));
+    expect(robustScale(bursty)).toBeGreaterThan(10);
+    expect(lowerTailScale(times, bursty, 0)).toBeLessThan(2);
+    expect(lowerTailScale(times, bursty, 0, 0.05, 0.3)).toBeCloseTo(1, 0);
+    // Around a rising line, with the line's slope given.
+    expect(lowerTailScale(times, noise.map((v, i) => v + 0.5 * i), 0.5)).toBeCloseTo(1, 1);
+  });
+});
+
+describe('full-GC growth', () => {
+  const bucket = (t: number, min: number, fullMin = Number.NaN): Bucket => ({ start: t, t, min, fullMin, last: min, lastT: t, count: 1 });
+
+  it('compares the latest full GC with the earliest one (live vs live)', () => {
+    const seg = [bucket(0, 50, 50), bucket(10_000, 60), bucket(20_000, 55, 55), bucket(30_000, 70), bucket(40_000, 62, 62)];
+    expect(fullGcGrowth(seg, 15)).toEqual({ growth: 12, spanSec: 40 });
+    // Full GCs too close together: the smallest reading before the latest full GC instead.
+    expect(fullGcGrowth(seg.slice(0, 2).concat([bucket(12_000, 58, 58)]), 15)).toEqual({ growth: 8, spanSec: 12 });
+  });
+
+  it('under bursts compares the smallest full-GC readings of a span at each end', () => {
+    // A flat live set of 50 with full GCs that land inside bursts (+20) now and then: single readings
+    // would show +20 or −20 depending on which GCs land where.
+    const seg = [bucket(0, 70, 70), bucket(5000, 50, 50), bucket(10000, 52, 52), bucket(60000, 50, 50), bucket(65000, 51, 51), bucket(70000, 70, 70)];
+    expect(fullGcGrowth(seg, 15, 0).growth).toBe(0);
+    expect(fullGcGrowth(seg, 15, 20000)).toEqual({ growth: 0, spanSec: 70 });
+    // No full GC after the first bucket: nothing to say.
+    expect(fullGcGrowth([bucket(0, 50, 50), bucket(1000, 60)], 15)).toBeUndefined();
   });
 });
