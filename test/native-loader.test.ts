@@ -61,7 +61,10 @@ describe('the packed package', () => {
     fs.writeFileSync(path.join(consumer, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
     const npmEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
     const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', consumer], { cwd: ROOT, env: npmEnv, encoding: 'utf8' }).trim().split('\n').pop() as string;
-    execFileSync('npm', ['install', '--ignore-scripts', '--offline', '--no-package-lock', `./${packed}`], { cwd: consumer, env: npmEnv, stdio: 'ignore' });
+    // --prefer-offline, not --offline: a consumer's install resolves the dependency ranges, which needs
+    // the registry's package metadata, and an `npm ci` from our lockfile caches only tarballs (seen on a
+    // fresh machine: ENOTCACHED for @aws-sdk/client-s3). The registry is reachable wherever tests run.
+    execFileSync('npm', ['install', '--ignore-scripts', '--prefer-offline', '--no-package-lock', `./${packed}`], { cwd: consumer, env: npmEnv, stdio: 'ignore' });
     const installed = path.join(consumer, 'node_modules', 'leak-agent');
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
     for (const node of nodeBinaries()) {
