@@ -352,7 +352,7 @@ export class Detector {
     st.limitBytes = limit?.bytes ?? null;
     st.limitSource = limit?.source ?? null;
     const times = pts.map((b) => b.t / 1000);
-    const minima = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen) : history.map((b) => b.min);
+    const minima = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen, th.minGarbageCycleOfWindow * windowMs) : history.map((b) => b.min);
     const minimaNoise = this.noiseLevels(tr.minimaNoise, tr, history, minima, from);
     const minimaInWindow = minima.slice(firstInWindow);
 

@@ -12,7 +12,8 @@
  * carried forward along the series' own growth (`slopePerMs` ≥ 0): a plain trailing minimum lags a
  * rising series by the whole span (a leak would look as if it started a span later); carried
  * forward, a straight line is its own envelope, and a burst shorter than the span is removed.
- * The operation does not depend on absolute time, so trendless input stays trendless.
+ * Away from the start of the data the operation does not depend on absolute time, so trendless input
+ * stays trendless.
  */
 
 /**
@@ -30,6 +31,7 @@ export function lowerEnvelope(times: readonly number[], values: readonly number[
   let first = 0;
   while (first < n && (times[first] as number) < since) first++;
   const out = new Array<number>(n);
+  let oldest = first; // first index inside the trailing span of point i (moves forward with i)
   for (let i = 0; i < n; i++) {
     const ti = times[i] as number;
     if (i < first) {
@@ -38,10 +40,10 @@ export function lowerEnvelope(times: readonly number[], values: readonly number[
     }
     const early = ti - spanMs < (times[first] as number);
     const until = early ? (times[first] as number) + spanMs : ti;
+    while (!early && (times[oldest] as number) <= ti - spanMs) oldest++;
     let low = Infinity;
-    for (let j = first; j < n && (times[j] as number) <= until; j++) {
+    for (let j = early ? first : oldest; j < n && (times[j] as number) <= until; j++) {
       const tj = times[j] as number;
-      if (!early && tj <= ti - spanMs) continue;
       // Earlier values are carried forward along the growth; later ones (only at the start) are taken
       // as they are — carried backwards, a flat start would become a fall, and the fall a rise.
       const carried = tj <= ti ? (values[j] as number) + slope * (ti - tj) : (values[j] as number);

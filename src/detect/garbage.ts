@@ -15,7 +15,7 @@ export interface FullGc { t: number; before: number; after: number }
  * (measured: a 60 KB/s leak went from "suspect" to "plateau" right after V8's first full GC), and a
  * steady service's garbage ramp looks like a leak. Buckets that contain a full GC use its reading.
  */
-export function withoutGarbage(buckets: readonly Bucket[], fulls: readonly FullGc[], firstSeen: number): number[] {
+export function withoutGarbage(buckets: readonly Bucket[], fulls: readonly FullGc[], firstSeen: number, minCycleMs = 0): number[] {
   return buckets.map((b) => {
     if (Number.isFinite(b.fullMin)) return b.fullMin;
     let k = 0;
@@ -27,7 +27,7 @@ export function withoutGarbage(buckets: readonly Bucket[], fulls: readonly FullG
     if (next) {
       const span = next.t - prevT;
       if (span > 0) garbage = Math.max(0, next.before - next.after) * ((b.t - prevT) / span);
-    } else if (prev) garbage = promotionRate(fulls, k - 1) * (b.t - prev.t);
+    } else if (prev) garbage = promotionRate(fulls, k - 1, minCycleMs) * (b.t - prev.t);
     // Never below the live set proven by the previous full GC... unless memory really fell. Before
     // the first full GC nothing is proven (and using the reading itself as the floor would undo the
     // correction: measured, a 30 KB/s leak became a sawtooth at V8's first full GC).
@@ -38,20 +38,26 @@ export function withoutGarbage(buckets: readonly Bucket[], fulls: readonly FullG
 
 /**
  * Garbage promoted per ms after the full GC at `last`, extrapolated from the cycles that end there:
- * the smallest rate of the last three complete cycles (full GC to full GC). Underestimating only
- * leaves some garbage in the series, which at worst makes the detector ask for a confirmation GC;
- * overestimating bends a real leak flat (measured: the start-up cycle, full of module-loading
- * garbage, extrapolated after the first full GC turned a 30 KB/s leak into a falling series for
- * 75 s). So the cycle from process start to the first full GC never counts, and no complete cycle
- * means no correction.
+ * the smallest rate of the last three complete cycles (full GC to full GC) of at least `minCycleMs`.
+ * Underestimating only leaves some garbage in the series, which at worst makes the detector ask for a
+ * confirmation GC; overestimating bends a real leak flat (measured: the start-up cycle, full of
+ * module-loading garbage, extrapolated after the first full GC turned a 30 KB/s leak into a falling
+ * series for 75 s). So the cycle from process start to the first full GC never counts, and no complete
+ * cycle means no correction. Short cycles do not count either: V8 often runs two full GCs a second
+ * apart, and the little garbage between them is no measure of a rate (measured in the corpus: a 1 s
+ * cycle gave 100 KB/s where the next 71 s cycle showed 13 KB/s; extrapolated, it pinned a 30 KB/s
+ * leak's series to the last full GC's reading for 70 s).
  */
-function promotionRate(fulls: readonly FullGc[], last: number): number {
+function promotionRate(fulls: readonly FullGc[], last: number, minCycleMs: number): number {
   let rate = Infinity;
-  for (let k = last; k >= 1 && k > last - 3; k--) {
+  let counted = 0;
+  for (let k = last; k >= 1 && counted < 3; k--) {
     const end = fulls[k] as FullGc;
     const start = fulls[k - 1] as FullGc;
     const cycle = end.t - start.t;
-    if (cycle > 0) rate = Math.min(rate, Math.max(0, end.before - end.after) / cycle);
+    if (cycle <= 0 || cycle < minCycleMs) continue;
+    counted++;
+    rate = Math.min(rate, Math.max(0, end.before - end.after) / cycle);
   }
   return Number.isFinite(rate) ? rate : 0;
 }

@@ -55,6 +55,12 @@ export interface Thresholds {
   /** Confidence level of the reported growth interval. */
   confidence: number;
   /**
+   * Garbage correction (garbage.ts): a full-GC cycle shorter than this fraction of the window does not
+   * give a promotion rate to extrapolate. A tenth (6 s at a 60 s window): V8's back-to-back full GCs
+   * are a second or two apart; real cycles in the corpus last 10–60 s.
+   */
+  minGarbageCycleOfWindow: number;
+  /**
    * Burst floor (envelope.ts): span of the lower envelope, as a fraction of the window. A third: in the
    * corpus a burst plus the promoted garbage it leaves until the next full GC lasted 10–20 s at a 60 s
    * window; at a 30 min window it removes excursions of up to 10 min.
@@ -77,6 +83,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
     stopFraction: 0.5,
     confidence: 0.95,
     burstSpanOfWindow: 1 / 3,
+    minGarbageCycleOfWindow: 0.1,
     burstNoiseRatio: 3,
   };
   switch (sensitivity) {

@@ -98,6 +98,25 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     expect((found[0] as LeakVerdict).detectedAt - confirmed.t0).toBeLessThanOrEqual((leakFrom + 1.5 * WINDOW_S) * 1000);
   });
 
+  it('two full GCs a second apart do not give a promotion rate to extrapolate over a slow leak', () => {
+    // As recorded in the corpus (leak-very-slow): V8 ran full GCs at 8 s and 9 s, 0.1 MB apart, then
+    // none until 80 s; the service promotes 15 KB/s and leaks 60 KB/s from 15 s. Extrapolated, the 1 s
+    // cycle's 100 KB/s pinned the series to the 9 s reading, and the leak stayed invisible until 80 s.
+    const r = rng(29);
+    const leakFrom = 15;
+    const old = (s: number): number => 40 * MiB + 60_000 * Math.max(0, s - leakFrom) + 0.05 * MiB * gauss(r);
+    const garbagePerSec = (s: number): number => (s <= 9 ? 100_000 : 15_000);
+    const fullAt = (s: number): boolean => s === 8 || s === 9 || s === 80;
+    const res = runSynthetic({ old, garbagePerSec }, 120, { fullAt });
+    const found = leaks(res);
+    expect(found.length).toBe(1);
+    expect((found[0] as LeakVerdict).detectedAt - res.t0).toBeLessThanOrEqual((leakFrom + 1.5 * WINDOW_S) * 1000);
+    // Counting the 1 s cycle, the series stays flat at the 9 s reading until the full GC at 80 s: no
+    // alert within 1.5 windows.
+    const pinned = leaks(runSynthetic({ old, garbagePerSec }, leakFrom + 1.5 * WINDOW_S, { fullAt, thresholds: { minGarbageCycleOfWindow: 0 } }));
+    expect(pinned).toEqual([]);
+  });
+
   it('a monotonic leak that is not a straight line is still a leak (the correction measures noise, not misfit)', () => {
     // A Buffer leak retained in bursts: 300 KB/s on average, but the pace alternates every 10 s between
     // fast and slow. Around one straight line the residuals form long same-signed runs, which the
