@@ -285,7 +285,7 @@ export class Detector {
    * noise measures. Both views keep their own noise memory every evaluation, so a switch between them
    * compares like with like.
    */
-  private view(tr: SeriesTracker, history: readonly Bucket[], minima: readonly number[], minimaNoise: NoiseLevels, firstInWindow: number, from: number, since: number): { historyValues: readonly number[]; noise: NoiseLevels; bursty: boolean; lowest: number } {
+  private view(tr: SeriesTracker, history: readonly Bucket[], minima: readonly number[], minimaNoise: NoiseLevels, firstInWindow: number, from: number, since: number, effectFloor: number): { historyValues: readonly number[]; noise: NoiseLevels; bursty: boolean; lowest: number } {
     const th = this.thresholds;
     const times = history.map((b) => b.t);
     const windowTimes = times.slice(firstInWindow).map((t) => t / 1000);
@@ -299,14 +299,21 @@ export class Detector {
     // linear leak reached a ratio of 3).
     const floorSlope = theilSen(windowTimes, envelope.slice(firstInWindow), 0).slope;
     const floorYardstick = Math.max(yardstick(envelope, envelopeNoise), lowerTailScale(windowTimes, minima.slice(firstInWindow), floorSlope));
-    const ratio = yardstick(minima, minimaNoise) / floorYardstick;
+    const minimaYardstick = yardstick(minima, minimaNoise);
+    const ratio = minimaYardstick / floorYardstick;
     tr.status.burstRatio = Number.isFinite(ratio) ? ratio : null;
+    // Only bursts that matter: the minima's noise must set their minimum effect at twice the effect
+    // floor or more. Below that the floor could at most halve a threshold the absolute floor already
+    // holds, and what looks bursty at that scale is shape, not bursts (measured: the garbage
+    // correction's staircase on a 30 KB/s leak, 0.3 MB of scatter against a 0.08 MB floor, was judged on
+    // the floor and its growth read as 0.06 MB per window).
+    const material = th.minGrowthOfNoise * minimaYardstick >= 2 * effectFloor;
     // A series seen bursty stays on the floor for a window after the last time it was: bursts come and
     // go (a window may hold one burst or three; measured in the corpus: the ratio moved between 1 and 6
     // under the same bursts), and switching the yardsticks back reset a leak's persistence count. The
     // floor is safe to stay on: its yardstick never drops below the scatter of the lowest minima.
     const end = times.length ? (times[times.length - 1] as number) : 0;
-    if (ratio >= th.burstNoiseRatio) tr.burstyUntil = end + this.options.windowMs;
+    if (material && ratio >= th.burstNoiseRatio) tr.burstyUntil = end + this.options.windowMs;
     const bursty = end < tr.burstyUntil;
     // On the floor, the trend's noise is never below the scatter of the lowest quarter of the minima
     // (lower percentiles than the test above: bursts that cover more than half the buckets must not
@@ -396,7 +403,7 @@ export class Detector {
 
     // ---- the view the trend is judged on (bucket minima or burst floor) -----------------------------
     const since = Math.max(stepHere ? stepHere.at * 1000 : -Infinity, tr.lastSpikeAt);
-    const { historyValues, noise: { slowNoise, windowNoise, priorHigh }, bursty, lowest } = this.view(tr, history, minima, minimaNoise, firstInWindow, from, since);
+    const { historyValues, noise: { slowNoise, windowNoise, priorHigh }, bursty, lowest } = this.view(tr, history, minima, minimaNoise, firstInWindow, from, since, floor);
     st.bursty = bursty;
     const values = historyValues.slice(firstInWindow);
 

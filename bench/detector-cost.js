@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * What the detector costs the event loop: CPU time per evaluation (all three series), on a steady
+ * series and on a bursty one (where the burst floor is the view judged), measured side by side in one
+ * run, and what that is as a share of one core at a 60 s and a 30 min window (one evaluation per
+ * bucket = window / 30). The detector runs on the agent's drain timer, so an evaluation is a pause of
+ * the host's event loop of that length.
+ *
+ *   npm run build && node bench/detector-cost.js [virtualHours]
+ */
+const path = require('node:path');
+const { Detector } = require(path.join(__dirname, '..', 'dist', 'detect', 'detector'));
+
+const MB = 1024 * 1024;
+const hours = Number(process.argv[2] ?? 3);
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One reading per virtual second for `hours`, window 60 s; returns ms of CPU per evaluation. */
+function run(bursty) {
+  const r = rng(42);
+  const detector = new Detector({ windowMs: 60_000, sensitivity: 'normal' });
+  const t0 = Date.UTC(2026, 0, 1);
+  let x = 0;
+  let evaluations = 0;
+  let lastEvaluated = null;
+  const started = process.cpuUsage();
+  for (let s = 0; s < hours * 3600; s++) {
+    const t = t0 + s * 1000;
+    const full = s % 7 === 0;
+    x = 0.9 * x + 0.3 * MB * (r() - 0.5);
+    const old = 80 * MB + x + (bursty && s % 25 < 12 ? 8 * MB : 0);
+    const record = {
+      kind: full ? 'mark-sweep-compact' : 'scavenge', startTime: t - 2, duration: 1,
+      after: { new_space: { used: MB, committed: 16 * MB }, old_space: { used: old, committed: old + 4 * MB } }, external: 10 * MB,
+    };
+    if (full) record.before = { new_space: { used: 8 * MB, committed: 16 * MB }, old_space: { used: old + 2 * MB, committed: old + 4 * MB } };
+    detector.observe({ records: [record], memory: { time: t, rss: old + 100 * MB, heapUsed: old, heapTotal: old + 20 * MB, heapLimit: 512 * MB, external: 10 * MB, arrayBuffers: 10 * MB }, hostMemoryBytes: 8192 * MB });
+    const at = detector.states().old_space.evaluatedAt;
+    if (at !== lastEvaluated) { evaluations++; lastEvaluated = at; }
+  }
+  const used = process.cpuUsage(started);
+  return { msPerEvaluation: (used.user + used.system) / 1000 / evaluations, evaluations, bursty: detector.states().old_space.bursty };
+}
+
+run(false); // warm up the JIT
+const steady = run(false);
+const bursty = run(true);
+const share = (ms, windowMs) => `${((ms / (windowMs / 30)) * 100).toFixed(3)}%`;
+console.log(`node ${process.version}; ${hours} virtual hours per series kind, window 60 s (${steady.evaluations} evaluations each)`);
+console.log('| series | judged on | CPU per evaluation (3 series) | share of a core at 60 s window | at 30 min window |');
+console.log('|---|---|---|---|---|');
+for (const [name, res] of [['steady', steady], ['bursty', bursty]]) {
+  console.log(`| ${name} | ${res.bursty ? 'burst floor' : 'bucket minima'} | ${res.msPerEvaluation.toFixed(3)} ms | ${share(res.msPerEvaluation, 60_000)} | ${share(res.msPerEvaluation, 1_800_000)} |`);
+}
