@@ -11,20 +11,10 @@
  */
 const path = require('node:path');
 const { Detector } = require(path.join(__dirname, '..', 'dist', 'detect', 'detector'));
+const { rng } = require('./longrun'); // the same seeded PRNG as the long-horizon simulation
 
 const MB = 1024 * 1024;
 const hours = Number(process.argv[2] ?? 3);
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One reading per virtual second for `hours`, window 60 s; returns ms of CPU per evaluation. */
 function run(bursty) {

@@ -93,7 +93,7 @@ function simulate({ seed, phi, sigma, hours, leakRate = 0, leakStartH = Infinity
   return out;
 }
 
-module.exports = { simulate, MB };
+module.exports = { simulate, rng, MB };
 if (require.main === module) main();
 
 function main() {
