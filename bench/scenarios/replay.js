@@ -17,7 +17,7 @@ const { readRecording, replayDetector } = require('./judge');
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
-const dir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--') && args[i - 1] !== '--verbose'));
+const dir = args[0] && !args[0].startsWith('--') ? args[0] : undefined;
 if (!dir) { console.error('usage: replay.js <dir-of-recordings> [--window S] [--sensitivity normal|low|high] [--verbose]'); process.exit(2); }
 const windowSec = Number(opt('window', 60));
 const sensitivity = opt('sensitivity', 'normal');

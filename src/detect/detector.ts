@@ -281,9 +281,9 @@ export class Detector {
    * burst floor (envelope.ts: the lower envelope over a third of a window, carried forward along the
    * floor's growth, never reaching back across a step). Bursty means the minima's noise yardstick
    * (scatter around a line, or the slow noise, whichever is larger) is at least burstNoiseRatio times
-   * the floor's: the excursions above the floor, not the floor's own wander, are what the minima's
-   * noise measures. Both views keep their own noise memory every evaluation, so a switch between them
-   * compares like with like.
+   * the floor's (the excursions above the floor, not the floor's own wander, are what the minima's
+   * noise measures) and that noise matters next to the effect floor. Both views keep their own noise
+   * memory every evaluation, so a switch between them compares like with like.
    */
   private view(tr: SeriesTracker, history: readonly Bucket[], minima: readonly number[], minimaNoise: NoiseLevels, firstInWindow: number, from: number, since: number, effectFloor: number): { historyValues: readonly number[]; noise: NoiseLevels; bursty: boolean; lowest: number } {
     const th = this.thresholds;
@@ -302,12 +302,8 @@ export class Detector {
     const minimaYardstick = yardstick(minima, minimaNoise);
     const ratio = minimaYardstick / floorYardstick;
     tr.status.burstRatio = Number.isFinite(ratio) ? ratio : null;
-    // Only bursts that matter: the minima's noise must set their minimum effect at twice the effect
-    // floor or more. Below that the floor could at most halve a threshold the absolute floor already
-    // holds, and what looks bursty at that scale is shape, not bursts (measured: the garbage
-    // correction's staircase on a 30 KB/s leak, 0.3 MB of scatter against a 0.08 MB floor, was judged on
-    // the floor and its growth read as 0.06 MB per window).
-    const material = th.minGrowthOfNoise * minimaYardstick >= 2 * effectFloor;
+    // Only bursts that matter (thresholds.ts, burstMaterialOfFloor).
+    const material = th.minGrowthOfNoise * minimaYardstick >= th.burstMaterialOfFloor * effectFloor;
     // A series seen bursty stays on the floor for a window after the last time it was: bursts come and
     // go (a window may hold one burst or three; measured in the corpus: the ratio moved between 1 and 6
     // under the same bursts), and switching the yardsticks back reset a leak's persistence count. The
@@ -432,8 +428,15 @@ export class Detector {
     const stall = stalled(segT, segV, sen.slope, th.decelerationRatio);
     // The half window before this one (same view, never across a step) for the slowing guard.
     const priorFrom = Math.max(from - windowMs / 2, since);
-    const prior = history.map((b, i) => ({ t: b.t, v: historyValues[i] as number })).filter((p) => p.t >= priorFrom && p.t < from);
-    const slowing = slowedDown(prior.map((p) => p.t / 1000), prior.map((p) => p.v), sen.slope, th.slowingRatio, Math.ceil(th.minPoints / 2));
+    const priorTimes: number[] = [];
+    const priorValues: number[] = [];
+    history.forEach((b, i) => {
+      if (b.t >= priorFrom && b.t < from) {
+        priorTimes.push(b.t / 1000);
+        priorValues.push(historyValues[i] as number);
+      }
+    });
+    const slowing = slowedDown(priorTimes, priorValues, sen.slope, th.slowingRatio, Math.ceil(th.minPoints / 2));
     st.slopeBytesPerSec = sen.slope;
     st.slopeLowerBytesPerSec = sen.lower;
     st.slopeUpperBytesPerSec = sen.upper;

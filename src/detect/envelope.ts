@@ -15,6 +15,7 @@
  * Away from the start of the data the operation does not depend on absolute time, so trendless input
  * stays trendless.
  */
+import { leastSquaresSlope } from './level-shift';
 
 /**
  * e_i = min over the span around t_i of (v_j + slopePerMs · (t_i − t_j)), `times` ascending, ms. The span
@@ -63,25 +64,8 @@ export function lowerEnvelope(times: readonly number[], values: readonly number[
  */
 export function floorGrowthPerMs(times: readonly number[], values: readonly number[], spanMs: number, fromIndex: number, since = -Infinity): number {
   const trailing = lowerEnvelope(times, values, spanMs, 0, since);
-  let n = 0;
-  let mt = 0;
-  let mv = 0;
-  for (let i = Math.max(0, fromIndex); i < times.length; i++) {
-    if ((times[i] as number) < since) continue;
-    n++;
-    mt += times[i] as number;
-    mv += trailing[i] as number;
-  }
-  if (n < 3) return 0;
-  mt /= n;
-  mv /= n;
-  let stt = 0;
-  let stv = 0;
-  for (let i = Math.max(0, fromIndex); i < times.length; i++) {
-    if ((times[i] as number) < since) continue;
-    const dt = (times[i] as number) - mt;
-    stt += dt * dt;
-    stv += dt * ((trailing[i] as number) - mv);
-  }
-  return stt > 0 ? Math.max(0, stv / stt) : 0;
+  let from = Math.max(0, fromIndex);
+  while (from < times.length && (times[from] as number) < since) from++;
+  if (times.length - from < 3) return 0;
+  return Math.max(0, leastSquaresSlope(times.slice(from), trailing.slice(from)));
 }

@@ -27,8 +27,8 @@ function median(values: number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-/** Least-squares residual sum of squares of a straight line through (x, y). */
-export function linearSse(x: readonly number[], y: readonly number[]): number {
+/** Centred sums of squares and cross-products of (x, y): what a least-squares line is made of. */
+function centredSums(x: readonly number[], y: readonly number[]): { sxx: number; sxy: number; syy: number } {
   const n = x.length;
   let mx = 0;
   let my = 0;
@@ -48,7 +48,20 @@ export function linearSse(x: readonly number[], y: readonly number[]): number {
     sxy += dx * dy;
     syy += dy * dy;
   }
+  return { sxx, sxy, syy };
+}
+
+/** Least-squares residual sum of squares of a straight line through (x, y). */
+export function linearSse(x: readonly number[], y: readonly number[]): number {
+  const { sxx, sxy, syy } = centredSums(x, y);
   return sxx === 0 ? syy : Math.max(0, syy - (sxy * sxy) / sxx);
+}
+
+/** Least-squares slope of y on x (0 for fewer than two distinct x). */
+export function leastSquaresSlope(x: readonly number[], y: readonly number[]): number {
+  if (x.length < 2) return 0;
+  const { sxx, sxy } = centredSums(x, y);
+  return sxx > 0 ? sxy / sxx : 0;
 }
 
 /**

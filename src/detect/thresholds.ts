@@ -68,6 +68,13 @@ export interface Thresholds {
   burstSpanOfWindow: number;
   /** The floor replaces the bucket minima when its noise yardstick is at most 1/this of theirs. */
   burstNoiseRatio: number;
+  /**
+   * ...and only when the minima's noise sets their minimum effect at this multiple of the effect floor
+   * or more: below that the floor could at most halve a threshold the absolute floor already holds, and
+   * what looks bursty at that scale is shape (measured: the garbage correction's 0.3 MB staircase on a
+   * 30 KB/s leak was judged on the floor, which read its growth as 0.06 MB per window).
+   */
+  burstMaterialOfFloor: number;
 }
 
 export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
@@ -85,6 +92,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
     burstSpanOfWindow: 1 / 3,
     minGarbageCycleOfWindow: 0.1,
     burstNoiseRatio: 3,
+    burstMaterialOfFloor: 2,
   };
   switch (sensitivity) {
     case 'low':
