@@ -249,10 +249,13 @@ describe('a verdict without a suspect state first', () => {
 describe('disk budget retention', () => {
   it('deletes the oldest snapshots to stay in budget, and drops them from the closed episode\'s manifest', async () => {
     const dir = path.join(tmp, 'retention');
-    const budget = 41e6; // files are ~11 MB but the gate plans ~25 MB for the next (estimate × 1.25): one kept + the next fits, two kept do not
+    // Files are ~12 MB (heap used h ≈ 11 MB); the gate plans 2.5·h ≈ 28 MB for the next (80 file B per
+    // 40 heap B, × 1.25). One kept + the next fits (≈ 40 MB), two kept do not (≈ 52 MB): 45 MB sits in
+    // the middle, ±12% either way, so garbage left in the heap cannot flip the outcome.
+    const budget = 45e6;
     const run = await runChild({
       env: {
-        LEAK_AGENT_DIR: dir, LEAK_AGENT_DISK_BUDGET: '41MB', LEAK_AGENT_SNAPSHOT_COOLDOWN: '0', LEAK_AGENT_SNAPSHOT_PAIR: 'off',
+        LEAK_AGENT_DIR: dir, LEAK_AGENT_DISK_BUDGET: '45MB', LEAK_AGENT_SNAPSHOT_COOLDOWN: '0', LEAK_AGENT_SNAPSHOT_PAIR: 'off',
         CHILD_HEAP_MB: '4', CHILD_END_EPISODE: '1', CHILD_ON_DEMAND: 'a,b,c',
       },
     });
@@ -274,7 +277,7 @@ describe('disk budget retention', () => {
     const dir = path.join(tmp, 'retention-open');
     const run = await runChild({
       env: {
-        LEAK_AGENT_DIR: dir, LEAK_AGENT_DISK_BUDGET: '41MB', LEAK_AGENT_SNAPSHOT_COOLDOWN: '0', LEAK_AGENT_SNAPSHOT_PAIR: 'off',
+        LEAK_AGENT_DIR: dir, LEAK_AGENT_DISK_BUDGET: '45MB', LEAK_AGENT_SNAPSHOT_COOLDOWN: '0', LEAK_AGENT_SNAPSHOT_PAIR: 'off',
         CHILD_HEAP_MB: '4', CHILD_ON_DEMAND: 'a,b',
       },
     });
