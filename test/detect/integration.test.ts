@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(__dirname, '..', '..');
 const fixture = path.join(__dirname, 'fixtures', 'workload.js');
@@ -37,10 +37,11 @@ function runChild(mode: 'leak' | 'steady', dir: string, durationS: number): Prom
 describe('leak detection in real processes', () => {
   let leak: ChildOutcome;
   let steady: ChildOutcome;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-detect-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(repo, 'dist', 'index.js'))) execFileSync('npm', ['run', 'build'], { cwd: repo, stdio: 'ignore' });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-detect-'));
     [leak, steady] = await Promise.all([runChild('leak', dir, 70), runChild('steady', dir, 45)]);
   }, 120_000);
 

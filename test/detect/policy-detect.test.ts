@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../src/config/env';
 import { createLogger } from '../../src/log/logger';
 import { Policy } from '../../src/policy/policy';
@@ -14,8 +14,10 @@ import type { GcRecord } from '../../src/sampler/types';
 import { MiB } from './synthetic';
 
 describe('policy detection stage', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-policy-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
   it('logs one leak.detected with window and evidence, emits it, and keeps a bounded series', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-policy-'));
     const logFile = path.join(dir, 'agent.log');
     const { config } = readConfig({ LEAK_AGENT_WINDOW: '60s', LEAK_AGENT_LOG: logFile, LEAK_AGENT_DIR: dir, LEAK_AGENT_SNAPSHOTS: 'off', LEAK_AGENT_PROFILE: 'off' });
     const logger = createLogger(config.log);
