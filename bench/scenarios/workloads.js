@@ -208,6 +208,20 @@ const scenarios = {
       ctx.at(ctx.leakStartSec, () => retainAtRate(120 * KB, chunk(8 * KB), (b) => kept.push(b)));
     },
   },
+  'leak-native-workers': {
+    // Native memory: a worker thread started per job and never terminated. Each idle worker holds its
+    // own isolate, ~6.5 MB of RSS the main heap and external memory do not show (measured); one every
+    // 12 s is ~540 KB/s, 32 MB per window, in steps. `execArgv: []` keeps the agent out of the workers
+    // so only the main thread's agent reports.
+    leak: true, memory: 'native', rate: '1 idle worker / 12 s (~540 KB/s RSS)',
+    run(ctx) {
+      const { Worker } = require('node:worker_threads');
+      const workers = [];
+      ctx.at(ctx.leakStartSec, () => setInterval(() => {
+        workers.push(new Worker('setInterval(() => {}, 1 << 30)', { eval: true, execArgv: [] }));
+      }, 12_000));
+    },
+  },
   'cache-fill-then-stop': {
     leak: false,
     // A cache that fills at a steady 120 KB/s for 50 s (most of a window, past the warm-up) and then

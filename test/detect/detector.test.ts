@@ -212,6 +212,34 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
     expect((leaks(res, 'external')[0] as LeakVerdict).limitSource).toBe('host');
   });
 
+  it('a native leak (RSS beyond heap and external) shows in native memory, and only there', () => {
+    // 400 KB/s = 23 MiB per window, above native's 16 MiB floor (allocator arenas move that much).
+    const r = rng(31);
+    const res = runSynthetic({ old: () => 60 * MiB, native: (s) => 40 * MiB + 400_000 * Math.max(0, s - 10) + 0.5 * MiB * gauss(r) }, 3 * WINDOW_S);
+    const found = leaks(res, 'native');
+    expect(found.length).toBe(1);
+    const v = found[0] as LeakVerdict;
+    expect(Math.abs(v.growthBytesPerSec - 400_000) / 400_000).toBeLessThan(0.1);
+    expect(v.detectedAt - res.t0).toBeLessThanOrEqual((10 + 1.5 * WINDOW_S) * 1000);
+    expect(leaks(res, 'old_space')).toEqual([]);
+    expect(leaks(res, 'external')).toEqual([]);
+  });
+
+  it('RSS that grows with the heap or with Buffers is not counted again as native', () => {
+    const heap = runSynthetic({ old: (s) => 60 * MiB + 400_000 * s }, 3 * WINDOW_S);
+    expect(leaks(heap, 'old_space').length).toBe(1);
+    expect(leaks(heap, 'native')).toEqual([]);
+    const buffers = runSynthetic({ old: () => 60 * MiB, external: (s) => 10 * MiB + 400_000 * s }, 3 * WINDOW_S);
+    expect(leaks(buffers, 'external').length).toBe(1);
+    expect(leaks(buffers, 'native')).toEqual([]);
+  });
+
+  it('native growth below its 16 MiB-per-window floor is not a leak (allocator arenas after start-up)', () => {
+    const r = rng(32);
+    const res = runSynthetic({ old: () => 60 * MiB, native: (s) => 40 * MiB + 150_000 * s + 0.2 * MiB * gauss(r) }, 4 * WINDOW_S);
+    expect(leaks(res, 'native')).toEqual([]);
+  });
+
   it('warms up for a full window before judging', () => {
     const res = runSynthetic({ old: (s) => 60 * MiB + s * 200_000 }, WINDOW_S - 5);
     expect(res.verdicts).toEqual([]);

@@ -20,6 +20,8 @@ export interface Shape {
   old(s: number): number;
   /** External bytes at second `s` (default flat 10 MiB). */
   external?(s: number): number;
+  /** Native bytes at second `s` — RSS beyond the heap and external memory (default flat 40 MiB). */
+  native?(s: number): number;
   /** Garbage promoted per second between full GCs (default 0), constant or per second `s`. */
   garbagePerSec?: number | ((s: number) => number);
 }
@@ -59,7 +61,8 @@ export function runSynthetic(shape: Shape, seconds: number, opts: Partial<Detect
       external: ext,
     };
     if (full) record.before = { new_space: { used: 8 * MiB, committed: 16 * MiB }, old_space: { used: live + garbageBefore, committed: old + 4 * MiB } };
-    const memory = { time: t, rss: old + ext + 60 * MiB, heapUsed: old + MiB, heapTotal: old + 20 * MiB, heapLimit: 512 * MiB, external: ext, arrayBuffers: ext };
+    const native = shape.native ? shape.native(s) : 40 * MiB;
+    const memory = { time: t, rss: old + 20 * MiB + ext + native, heapUsed: old + MiB, heapTotal: old + 20 * MiB, heapLimit: 512 * MiB, external: ext, arrayBuffers: ext };
     verdicts.push(...detector.observe({ records: [record], memory, container: undefined, hostMemoryBytes: 8192 * MiB }));
     for (const [name, st] of Object.entries(detector.states())) {
       const list = states[name] as string[];
