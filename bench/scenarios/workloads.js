@@ -243,6 +243,78 @@ const scenarios = {
     // Every 40 s a 12 s burst, requests held for about 3 s: longer and rarer than traffic-bursts.
     run() { bursts({ everyMs: 40000, burstMs: 12000, perTick: 400, trimMs: 1000, keep: 0.33 }); },
   },
+  // ---- hold-out variants added in session 4: run live once, before any tuning on them -----------
+  'leak-timers': {
+    // A poller started per request and never cleared: each interval's closure keeps its request alive.
+    leak: true, memory: 'old_space', rate: '90 KB/s of timer closures',
+    run(ctx) {
+      ctx.at(ctx.leakStartSec, () => retainAtRate(90 * KB, () => {
+        const req = makeRecord(Math.random());
+        return { obj: req, size: 750 };
+      }, (req) => { setInterval(() => { if (req.id < 0) console.log('never'); }, 60_000); }));
+    },
+  },
+  'leak-lru-broken-eviction': {
+    // An "LRU" whose eviction compares the wrong size (entries, not bytes) while most lookups hit:
+    // 40 KB/s of new keys on top of heavy hit traffic.
+    leak: true, memory: 'old_space', rate: '40 KB/s behind cache hits',
+    run(ctx) {
+      const cache = new Map(); let i = 0;
+      setInterval(() => { for (let k = 0; k < 200; k++) cache.get(Math.floor(Math.random() * Math.max(1, i))); }, 50);
+      ctx.at(ctx.leakStartSec, () => retainAtRate(40 * KB, record, (o) => { cache.set(i++, o); if (cache.size > 1e9) cache.delete(cache.keys().next().value); }));
+    },
+  },
+  'one-time-step-late': {
+    leak: false,
+    // At 90 s, after the first window is judged, the service loads a ~30 MB table once and keeps it.
+    run(ctx) { ctx.at(90, () => { const table = []; for (let k = 0; k < 52000; k++) table.push(makeRecord(k)); ctx.keep(table); }); },
+  },
+  'cache-second-warmup': {
+    leak: false,
+    // A cache fills ~5 MB in the first 20 s; a second one (a feature switched on) fills ~6 MB from
+    // 70 s to 90 s, then both only serve hits.
+    run(ctx) {
+      const a = new Map(); const b = new Map();
+      const ta = retainAtRate(250 * KB, record, (o) => a.set(a.size, o));
+      setTimeout(() => clearInterval(ta), 20_000);
+      ctx.at(70, () => { const tb = retainAtRate(300 * KB, record, (o) => b.set(b.size, o)); setTimeout(() => clearInterval(tb), 20_000); });
+      ctx.keep(a); ctx.keep(b);
+    },
+  },
+  'batch-big-sawtooth': {
+    leak: false,
+    // Every 30 s an export job builds ~60 MB over 10 s, holds it 5 s, then drops it.
+    run() { return batchJob({ everyMs: 30000, buildMs: 10000, dropMs: 15000, perTick: 1000 }); },
+  },
+  'lru-buffers-at-capacity': {
+    leak: false,
+    // An LRU of 64 KB Buffers (image thumbnails) at its 400-entry capacity: ~25 MB of external memory
+    // replaced at 1.3 MB/s.
+    run(ctx) {
+      const lru = new Map(); let i = 0;
+      setInterval(() => { lru.set(i++, Buffer.alloc(64 * KB, i)); if (lru.size > 400) lru.delete(lru.keys().next().value); }, 50);
+      ctx.keep(lru);
+    },
+  },
+  'churn-heavy': {
+    leak: false,
+    // Four times the corpus' heaviest steady traffic.
+    run() { background(6000); },
+  },
+  'bursts-irregular': {
+    leak: false,
+    // Bursts at random moments (every 10–50 s), of random length (3–15 s) and size.
+    run() {
+      let held = [];
+      const next = () => setTimeout(() => {
+        const perTick = 200 + Math.floor(Math.random() * 600);
+        const burst = setInterval(() => { for (let k = 0; k < perTick; k++) held.push(makeRecord(k)); }, 50);
+        setTimeout(() => { clearInterval(burst); next(); }, 3000 + Math.random() * 12000);
+      }, 10000 + Math.random() * 40000);
+      next();
+      setInterval(() => { held = held.slice(Math.floor(held.length * 0.7)); }, 1500);
+    },
+  },
 };
 
 module.exports = { scenarios, background, MB, KB };
