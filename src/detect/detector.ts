@@ -451,6 +451,7 @@ export class Detector {
     let fullInfo = false;
     let fullGrowth = 0;
     let fullSpanSec = 0;
+    let fullFresh = false;
     if (tr.memory === 'old_space') {
       const lookFrom = Math.max(from - windowMs, stepHere ? stepHere.at * 1000 : -Infinity, tr.lastSpikeAt);
       const seg = tr.buckets.since(lookFrom).filter((b) => b.start < end && b.t >= lookFrom);
@@ -460,9 +461,12 @@ export class Detector {
         fullGrowth = shown.growth;
         fullSpanSec = shown.spanSec;
         fullInfo = fullSpanSec >= quarter;
+        fullFresh = end - shown.lastFullAt <= th.freshFullGcOfWindow * windowMs;
       }
-      // Half of what the fitted trend predicts over that span, and at least the absolute floor's rate.
-      confirmed = fullInfo && fullGrowth >= Math.max(0.5 * sen.slope, th.minGrowthBytes.old_space / this.windowSec) * fullSpanSec;
+      // Half of what the fitted trend predicts over that span, and at least the absolute floor's rate,
+      // shown by a recent full GC: a pair from before most of the window's growth confirms nothing of it
+      // (thresholds.ts, freshFullGcOfWindow); without one the agent asks V8 for a full GC.
+      confirmed = fullInfo && fullFresh && fullGrowth >= Math.max(0.5 * sen.slope, th.minGrowthBytes.old_space / this.windowSec) * fullSpanSec;
     }
 
     const significant = mk.pValue < th.alpha && sen.lower > 0;

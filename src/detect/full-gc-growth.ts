@@ -18,6 +18,8 @@ export interface FullGcGrowth {
   /** Bytes of growth that survived full GCs, and the seconds between the two readings compared. */
   growth: number;
   spanSec: number;
+  /** When the latest full GC compared was (its bucket's time, ms): how current the confirmation is. */
+  lastFullAt: number;
 }
 
 /** `buckets`: the look-back, oldest first. Undefined when no full GC follows an earlier reading. */
@@ -29,7 +31,7 @@ export function fullGcGrowth(buckets: readonly Bucket[], minSpanSec: number, flo
   const full = buckets[lastFull] as Bucket;
   const firstFull = buckets[fullIdx[0] as number] as Bucket;
   if (floorSpanMs > 0) {
-    if (fullIdx.length < 2) return { growth: 0, spanSec: 0 };
+    if (fullIdx.length < 2) return { growth: 0, spanSec: 0, lastFullAt: full.t };
     let late = Infinity;
     let early = Infinity;
     for (const i of fullIdx) {
@@ -37,12 +39,12 @@ export function fullGcGrowth(buckets: readonly Bucket[], minSpanSec: number, flo
       if (b.t > full.t - floorSpanMs) late = Math.min(late, b.fullMin);
       if (b.t < firstFull.t + floorSpanMs) early = Math.min(early, b.fullMin);
     }
-    return { growth: late - early, spanSec: (full.t - firstFull.t) / 1000 };
+    return { growth: late - early, spanSec: (full.t - firstFull.t) / 1000, lastFullAt: full.t };
   }
   if (fullIdx.length >= 2 && (full.t - firstFull.t) / 1000 >= minSpanSec) {
-    return { growth: full.fullMin - firstFull.fullMin, spanSec: (full.t - firstFull.t) / 1000 };
+    return { growth: full.fullMin - firstFull.fullMin, spanSec: (full.t - firstFull.t) / 1000, lastFullAt: full.t };
   }
   let low = buckets[0] as Bucket;
   for (let i = 1; i < lastFull; i++) if ((buckets[i] as Bucket).min < low.min) low = buckets[i] as Bucket;
-  return { growth: full.fullMin - low.min, spanSec: (full.t - low.t) / 1000 };
+  return { growth: full.fullMin - low.min, spanSec: (full.t - low.t) / 1000, lastFullAt: full.t };
 }

@@ -75,6 +75,14 @@ export interface Thresholds {
    * 30 KB/s leak was judged on the floor, which read its growth as 0.06 MB per window).
    */
   burstMaterialOfFloor: number;
+  /**
+   * Full-GC confirmation: the latest full GC compared must be at most this fraction of a window old.
+   * Half: the growth a trend reports is mostly in the window's second half. Measured in the corpus
+   * (`one-time-step`, session 4): a 0.27 MB rise in the 16 s after a 12 MB step, between two full GCs,
+   * still "confirmed" a 20 KB/s rise of promoted garbage 50 s later, with no full GC in between: a
+   * false leak alarm. A fresh full GC (the agent asks for one) showed no growth.
+   */
+  freshFullGcOfWindow: number;
 }
 
 export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
@@ -93,6 +101,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
     minGarbageCycleOfWindow: 0.1,
     burstNoiseRatio: 3,
     burstMaterialOfFloor: 2,
+    freshFullGcOfWindow: 0.5,
   };
   switch (sensitivity) {
     case 'low':

@@ -228,9 +228,9 @@ describe('full-GC growth', () => {
 
   it('compares the latest full GC with the earliest one (live vs live)', () => {
     const seg = [bucket(0, 50, 50), bucket(10_000, 60), bucket(20_000, 55, 55), bucket(30_000, 70), bucket(40_000, 62, 62)];
-    expect(fullGcGrowth(seg, 15)).toEqual({ growth: 12, spanSec: 40 });
+    expect(fullGcGrowth(seg, 15)).toEqual({ growth: 12, spanSec: 40, lastFullAt: 40_000 });
     // Full GCs too close together: the smallest reading before the latest full GC instead.
-    expect(fullGcGrowth(seg.slice(0, 2).concat([bucket(12_000, 58, 58)]), 15)).toEqual({ growth: 8, spanSec: 12 });
+    expect(fullGcGrowth(seg.slice(0, 2).concat([bucket(12_000, 58, 58)]), 15)).toEqual({ growth: 8, spanSec: 12, lastFullAt: 12_000 });
   });
 
   it('under bursts compares the smallest full-GC readings of a span at each end', () => {
@@ -238,7 +238,7 @@ describe('full-GC growth', () => {
     // would show +20 or −20 depending on which GCs land where.
     const seg = [bucket(0, 70, 70), bucket(5000, 50, 50), bucket(10000, 52, 52), bucket(60000, 50, 50), bucket(65000, 51, 51), bucket(70000, 70, 70)];
     expect(fullGcGrowth(seg, 15, 0).growth).toBe(0);
-    expect(fullGcGrowth(seg, 15, 20000)).toEqual({ growth: 0, spanSec: 70 });
+    expect(fullGcGrowth(seg, 15, 20000)).toEqual({ growth: 0, spanSec: 70, lastFullAt: 70_000 });
     // No full GC after the first bucket: nothing to say.
     expect(fullGcGrowth([bucket(0, 50, 50), bucket(1000, 60)], 15)).toBeUndefined();
   });
