@@ -3,7 +3,7 @@
 /**
  * Replays kept scenario recordings (`score.js --keep`) through the detector in dist/ and prints the
  * scorer's verdict columns per scenario: detected, time to detect, false leak alarms, spikes. A tuning
- * loop that takes seconds instead of the corpus' twenty minutes: record once, change the detector,
+ * loop that takes seconds instead of the corpus' forty minutes: record once, change the detector,
  * `npm run build`, replay. The recordings hold every GC the agent saw, including the confirmation GCs
  * it requested during the run, so a replay sees the same series; what it cannot do is request new
  * ones (a detector that would ask earlier is judged on the GCs of the recorded run).

@@ -10,7 +10,7 @@
  * leak's start (seconds and in windows), false alarms, spikes, and the memwatch rule applied to the
  * recorded GC series of the same child.
  *
- *   npm run build && node bench/scenarios/score.js --runs 2     # full corpus, 20 scenarios (measured 1502 s)
+ *   npm run build && node bench/scenarios/score.js --runs 2     # full corpus, 29 scenarios (measured 2252 s)
  *   node bench/scenarios/score.js --quick                       # 4 scenarios, 1 run (measured 120 s)
  * Options: --runs N, --parallel P (default 4), --duration S (default 150), --window S (default 60),
  *          --only a,b,c, --json FILE (write the raw results), --keep (keep the recordings and agent
