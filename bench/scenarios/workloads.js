@@ -255,8 +255,8 @@ const scenarios = {
     },
   },
   'leak-lru-broken-eviction': {
-    // An "LRU" whose eviction compares the wrong size (entries, not bytes) while most lookups hit:
-    // 40 KB/s of new keys on top of heavy hit traffic.
+    // An "LRU" whose limit (1e9, meant as bytes) is compared with the entry count, so it never evicts,
+    // while most lookups hit: 40 KB/s of new keys on top of heavy hit traffic.
     leak: true, memory: 'old_space', rate: '40 KB/s behind cache hits',
     run(ctx) {
       const cache = new Map(); let i = 0;

@@ -314,8 +314,9 @@ export class Detector {
     // On the floor, the trend's noise is never below the scatter of the lowest quarter of the minima
     // (lower percentiles than the test above: bursts that cover more than half the buckets must not
     // enter the yardstick of the leak under them).
+    if (!bursty) return { historyValues: minima, noise: minimaNoise, bursty, lowest: 0 };
     const lowest = lowerTailScale(windowTimes, minima.slice(firstInWindow), floorSlope, 0.05, 0.3);
-    return bursty ? { historyValues: envelope, noise: envelopeNoise, bursty, lowest } : { historyValues: minima, noise: minimaNoise, bursty, lowest: 0 };
+    return { historyValues: envelope, noise: envelopeNoise, bursty, lowest };
   }
 
   private newEpisodeId(memory: MemorySeries, kind: string, at: number): string {

@@ -7,24 +7,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Detector } from '../../src/detect/detector';
+import { Detector, type DetectorInput } from '../../src/detect/detector';
 import type { Thresholds } from '../../src/detect/thresholds';
 import type { Verdict } from '../../src/detect/verdict';
 
-interface Recording { start: { t: number }; ticks: { memory: never; records: never[] }[] }
+/** One tick of a recording: child.js writes one per second, a memory reading and the GC records since. */
+type Tick = Pick<DetectorInput, 'records' | 'memory'>;
 
-function readRecording(name: string): Recording {
+function readTicks(name: string): Tick[] {
   const text = zlib.gunzipSync(fs.readFileSync(path.join(__dirname, 'fixtures', name))).toString('utf8');
-  const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-  return { start: lines.find((l) => l.type === 'start') as unknown as Recording['start'], ticks: lines.filter((l) => l.type === 'tick') as unknown as Recording['ticks'] };
+  return text.trim().split('\n').map((l) => JSON.parse(l) as Tick & { type: string }).filter((l) => l.type === 'tick');
 }
 
-function replay(rec: Recording, thresholds: Partial<Thresholds> = {}): { verdicts: Verdict[]; detector: Detector; askedForFullGc: number } {
+function replay(ticks: Tick[], thresholds: Partial<Thresholds> = {}): { verdicts: Verdict[]; detector: Detector; askedForFullGc: number } {
   const detector = new Detector({ windowMs: 60_000, sensitivity: 'normal' });
   Object.assign(detector.thresholds, thresholds);
   const verdicts: Verdict[] = [];
   let askedForFullGc = 0;
-  for (const tick of rec.ticks) {
+  for (const tick of ticks) {
     verdicts.push(...detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 }));
     if (detector.states().old_space.needsFullGc) askedForFullGc += 1;
   }
@@ -34,10 +34,10 @@ function replay(rec: Recording, thresholds: Partial<Thresholds> = {}): { verdict
 describe('one-time-step, recorded (session 4 corpus, run 2)', () => {
   // A 12 MB table loaded at 40 s; the live set settled 0.27 MB higher in the 16 s after it (full GCs at
   // 48 and 64 s), then stayed flat while promoted garbage rose ~20 KB/s with no full GC until 114 s.
-  const rec = readRecording('one-time-step.rec.jsonl.gz');
+  const ticks = readTicks('one-time-step.rec.jsonl.gz');
 
   it('reports the step as a spike and raises no leak: the old full-GC pair does not confirm the later rise', () => {
-    const { verdicts, detector, askedForFullGc } = replay(rec);
+    const { verdicts, detector, askedForFullGc } = replay(ticks);
     expect(verdicts.filter((v) => v.kind === 'leak')).toEqual([]);
     expect(verdicts.filter((v) => v.kind === 'spike' && v.memory === 'old_space')).toHaveLength(1);
     expect(detector.states().old_space.state).not.toBe('leak');
@@ -46,7 +46,7 @@ describe('one-time-step, recorded (session 4 corpus, run 2)', () => {
   });
 
   it('taking the 48→64 s pair as confirmation, as the detector did before, the rise is a false leak alarm', () => {
-    const { verdicts } = replay(rec, { freshFullGcOfWindow: Infinity });
+    const { verdicts } = replay(ticks, { freshFullGcOfWindow: Infinity });
     const found = verdicts.filter((v) => v.kind === 'leak');
     expect(found).toHaveLength(1);
     expect(found[0]?.memory).toBe('old_space');
