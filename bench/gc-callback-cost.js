@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bench: what the GC sampler costs the host, native addon vs JS fallback, side by side in one run.
 //
-// Goal (issue 2): under 1 µs per GC for the native callbacks, and no measurable effect on GC pause
+// Goal: under 1 µs per GC for the native callbacks, and no measurable effect on GC pause
 // times; plus the agent's own memory footprint after start.
 //
 // Method. The same allocation-heavy workload runs in fresh child processes, interleaved round by

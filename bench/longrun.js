@@ -3,7 +3,7 @@
 /**
  * Long-horizon simulation of the pure detector on synthetic, autocorrelated post-GC series.
  *
- * Goal (issue 3): under 1 false leak alarm per 30 simulated days with default settings (30 min
+ * Goal: under 1 false leak alarm per 30 simulated days with default settings (30 min
  * window, normal sensitivity) on autocorrelated noise, and the delay to detect slow leaks.
  *
  * Model of a process (virtual time, one drain every 15 s):

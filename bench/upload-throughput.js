@@ -3,7 +3,7 @@
  * Upload throughput and peak extra RSS while shipping one 1 GB file, to s3rver (S3 sink, multipart)
  * and to a plain node:http collector (PUT sink), both on loopback.
  *
- * Goal (issue 5): extra RSS stays in the tens of MB whatever the file size (streaming, never the
+ * Goal: extra RSS stays in the tens of MB whatever the file size (streaming, never the
  * whole file in memory), and the host's event loop is never held for more than a few ms.
  *
  * Run:   npm run build && node bench/upload-throughput.js [--mb 1024] [--content text|random] [--rate off|32MiB]

@@ -5,7 +5,7 @@
  *   npm run build && node bench/analysis/bench.js --mb 100      # ~100 MB file
  *   node bench/analysis/bench.js --mb 1000                      # ~1 GB file (run once, late)
  *
- * Goal (issue 7): at least 5× faster than memlab with less than half its peak memory, and the
+ * Goal: at least 5× faster than memlab with less than half its peak memory, and the
  * 1 GB file within this machine's memory. Each tool runs in its own child process (one after the
  * other, never together) so its peak RSS is its own; memlab gets a time and memory cap and is
  * reported DNF when it hits one. Files go to $LEAK_AGENT_BENCH_DIR (default /tmp/leak-agent-bench)

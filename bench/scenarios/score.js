@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Scenario scorer. Goal (issue 3): zero false leak alarms on every non-leak scenario, every leak
+ * Scenario scorer. Goal: zero false leak alarms on every non-leak scenario, every leak
  * detected within ~1.5x the window of starting, and the memwatch rule shown on the same data.
  *
  * Runs every scenario of workloads.js in a real child process with the agent attached

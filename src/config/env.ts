@@ -25,7 +25,7 @@ export interface AgentConfig {
   readonly snapshots: boolean;
   /** Where evidence goes (`file:///…`, `s3://…`, `https://…`); undefined = keep in `dir`. */
   readonly upload: string | undefined;
-  /** Parsed target, headers, spool bounds and retry settings (issue 5; see src/upload/options.ts). */
+  /** Parsed target, headers, spool bounds and retry settings (see src/upload/options.ts). */
   readonly uploadOptions: UploadOptions;
   readonly log: LogTarget;
   /** `auto` tries the native addon first; `off` forces the JS fallback. */
@@ -94,7 +94,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     } else windowMs = parsed;
   }
 
-  // --- upload (issue 5): precise validation of LEAK_AGENT_UPLOAD and LEAK_AGENT_UPLOAD_* ---
+  // --- upload: precise validation of LEAK_AGENT_UPLOAD and LEAK_AGENT_UPLOAD_* ---
   const uploadRead = readUploadOptions(env);
   problems.push(...uploadRead.problems);
   const upload = uploadRead.upload;
@@ -121,9 +121,9 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
 
   // telemetry: standard OTEL_* variables and LEAK_AGENT_PROMETHEUS, validated in their own module.
   const telemetry = readTelemetryConfig(env, problem);
-  // --- evidence capture (issue 4): its variables live in evidence-env.ts ---
+  // --- evidence capture: its variables live in evidence-env.ts ---
   const evidence = readEvidenceConfig(env, problem);
-  // --- leak detector sensitivity (see README "How it decides") ---
+  // --- leak detector sensitivity (see docs/detection.md) ---
   let sensitivity: Sensitivity = 'normal';
   const rawSensitivity = env.LEAK_AGENT_SENSITIVITY;
   if (rawSensitivity !== undefined && rawSensitivity.trim() !== '') {

@@ -2,7 +2,7 @@
  * Every threshold of the detector, per sensitivity, with the reason for its value. Computed once
  * when the detector is built (the window is fixed for the life of the agent).
  *
- * Measured effect of these values: see README "How it decides" (scorer table and the long-horizon
+ * Measured effect of these values: see docs/detection.md, "Measured" (scorer table and the long-horizon
  * simulation on autocorrelated noise).
  */
 import type { MemorySeries } from './verdict';
@@ -78,7 +78,7 @@ export interface Thresholds {
   /**
    * Full-GC confirmation: the latest full GC compared must be at most this fraction of a window old.
    * Half: the growth a trend reports is mostly in the window's second half. Measured in the corpus
-   * (`one-time-step`, session 4): a 0.27 MB rise in the 16 s after a 12 MB step, between two full GCs,
+   * (`one-time-step`): a 0.27 MB rise in the 16 s after a 12 MB step, between two full GCs,
    * still "confirmed" a 20 KB/s rise of promoted garbage 50 s later, with no full GC in between: a
    * false leak alarm. A fresh full GC (the agent asks for one) showed no growth.
    */
@@ -142,7 +142,7 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         // comes back; a leak keeps going. Measured while tuning (bench/longrun.js, 3 days x 5 AR(1)
         // regimes): persistence 8 with alpha 0.01 and 4x noise gave 8 false alarms per 30 simulated
         // days; persistence 15 with the values below gave none, with median delays of 1.2-1.3 windows
-        // for leaks of 2x the minimum effect and above. Final figures: README.
+        // for leaks of 2x the minimum effect and above. Final figures: docs/detection.md.
         persistence: 15,
         // 1 MiB per window: below that a heap "leak" is within the churn of JIT code, IC and string
         // tables of a healthy process. RSS (native) grows by allocator arenas and fragmentation for

@@ -1,5 +1,5 @@
 /**
- * Every metric name, unit and attribute key the agent emits, in one place (the README table is
+ * Every metric name, unit and attribute key the agent emits, in one place (the table in docs/telemetry.md is
  * written from this file). `v8js.*` and `nodejs.*` follow the OpenTelemetry semantic conventions
  * (status Development; checked against the V8 JS and Node.js runtime pages: heap figures are
  * UpDownCounters in By, v8js.gc.duration is a Histogram in s with advised buckets

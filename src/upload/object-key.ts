@@ -1,5 +1,5 @@
 /**
- * Object key layout (documented in the README, "Shipping evidence"):
+ * Object key layout (documented in docs/upload.md, "Object keys"):
  *
  *   <prefix>/<service>/<host>/<YYYYMMDDTHHMMSSZ>-<pid>-<episodeId>/<file name>.gz
  *

@@ -120,7 +120,7 @@ describe('detector properties (window 60 s, normal sensitivity)', () => {
   it('a monotonic leak that is not a straight line is still a leak (the correction measures noise, not misfit)', () => {
     // A Buffer leak retained in bursts: 300 KB/s on average, but the pace alternates every 10 s between
     // fast and slow. Around one straight line the residuals form long same-signed runs, which the
-    // autocorrelation correction used to read as noise correlated enough to hide a 17 MB-per-window leak.
+    // autocorrelation correction must not read as noise correlated enough to hide a 17 MB-per-window leak.
     const pace = (s: number): number => (Math.floor(s / 10) % 2 === 0 ? 500_000 : 100_000);
     let acc = 0;
     const ext: number[] = [];

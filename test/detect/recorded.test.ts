@@ -31,7 +31,7 @@ function replay(ticks: Tick[], thresholds: Partial<Thresholds> = {}): { verdicts
   return { verdicts, detector, askedForFullGc };
 }
 
-describe('one-time-step, recorded (session 4 corpus, run 2)', () => {
+describe('one-time-step, recorded (corpus run 2)', () => {
   // A 12 MB table loaded at 40 s; the live set settled 0.27 MB higher in the 16 s after it (full GCs at
   // 48 and 64 s), then stayed flat while promoted garbage rose ~20 KB/s with no full GC until 114 s.
   const ticks = readTicks('one-time-step.rec.jsonl.gz');
