@@ -11,6 +11,13 @@
 // installed, then frees the State, so a worker that loads the agent gets its own recorder and exits
 // cleanly, and no callback ever fires into freed memory.
 #include <napi.h>
+// For NODE_MODULE_VERSION only. Node 20's node_version.h also #defines NAPI_VERSION (9) without
+// checking for ours (binding.gyp: 8); keep ours.
+#pragma push_macro("NAPI_VERSION")
+#undef NAPI_VERSION
+#include <node_version.h>
+#undef NAPI_VERSION
+#pragma pop_macro("NAPI_VERSION")
 #include <uv.h>
 #include <v8-profiler.h>
 #include <v8.h>
@@ -23,11 +30,32 @@
 #include "heap_profile.h"
 #include "near_heap_limit.h"
 
+// Bumped when the JS<->native contract changes; src/native/addon.ts refuses a stale build.
+#define LEAK_AGENT_API_VERSION 1
+
+#if defined(__x86_64__)
+#define LEAK_AGENT_ARCH "x64"
+#elif defined(__aarch64__)
+#define LEAK_AGENT_ARCH "arm64"
+#else
+#define LEAK_AGENT_ARCH "unknown"
+#endif
+#define LEAK_AGENT_STR2(x) #x
+#define LEAK_AGENT_STR(x) LEAK_AGENT_STR2(x)
+#define LEAK_AGENT_ABI_STRING LEAK_AGENT_STR(NODE_MODULE_VERSION)
+
+// What this binary was built for, as plain bytes in .rodata. The loader (src/native/addon.ts) reads
+// the file and compares this with the running Node *before* loading it: a binary built against
+// another Node's <v8.h> must never run a single V8 call in the host, and Node does not check the
+// ABI of a Node-API module itself. `used` keeps the linker from dropping it.
+extern "C" __attribute__((used, visibility("default"))) const char leak_agent_abi_tag[] =
+    "leak-agent-native:abi=" LEAK_AGENT_ABI_STRING ":platform=linux:arch=" LEAK_AGENT_ARCH
+    ":api=" LEAK_AGENT_STR(LEAK_AGENT_API_VERSION) ":";
+
 namespace leak_agent {
 namespace {
 
-// Bumped when the JS<->native contract changes; src/native/addon.ts refuses a stale build.
-constexpr int kApiVersion = 1;
+constexpr int kApiVersion = LEAK_AGENT_API_VERSION;
 // Interval used when armNearHeapLimit has to start the sampling heap profiler itself. V8's own
 // default (one sample per 512 KiB allocated on average): cheap enough to leave on for the process
 // lifetime, and a leak that fills the heap still leaves hundreds of samples.
@@ -257,7 +285,29 @@ Napi::Value NearHeapLimitStatusJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// process.versions.modules read through Node-API only (ABI-stable), or "" when unreadable.
+std::string RuntimeAbi(Napi::Env env) {
+  Napi::Value process = env.Global().Get("process");
+  if (env.IsExceptionPending() || !process.IsObject()) return std::string();
+  Napi::Value versions = process.As<Napi::Object>().Get("versions");
+  if (env.IsExceptionPending() || !versions.IsObject()) return std::string();
+  Napi::Value modules = versions.As<Napi::Object>().Get("modules");
+  if (env.IsExceptionPending() || !modules.IsString()) return std::string();
+  return modules.As<Napi::String>().Utf8Value();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Second line of defence behind the loader's check of leak_agent_abi_tag (a caller may
+  // process.dlopen this file directly): refuse before the first V8 call.
+  const std::string runtime_abi = RuntimeAbi(env);
+  if (env.IsExceptionPending()) return exports;
+  if (runtime_abi != LEAK_AGENT_ABI_STRING) {
+    Napi::Error::New(env, "leak-agent: this native addon was built for Node ABI " LEAK_AGENT_ABI_STRING
+                          ", this Node needs ABI " + (runtime_abi.empty() ? std::string("(unknown)") : runtime_abi) +
+                          "; refused before any V8 call")
+        .ThrowAsJavaScriptException();
+    return exports;
+  }
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   uv_loop_t* loop = nullptr;
   if (napi_get_uv_event_loop(env, &loop) != napi_ok || isolate == nullptr || loop == nullptr) {
@@ -270,6 +320,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, Cleanup, state);
 
   exports.Set("apiVersion", Napi::Number::New(env, kApiVersion));
+  exports.Set("nodeModuleVersion", Napi::Number::New(env, NODE_MODULE_VERSION));
   exports.Set("spaceNames", Napi::Function::New(env, SpaceNames, "spaceNames"));
   exports.Set("startGcRecorder", Napi::Function::New(env, StartGcRecorder, "startGcRecorder"));
   exports.Set("stopGcRecorder", Napi::Function::New(env, StopGcRecorder, "stopGcRecorder"));

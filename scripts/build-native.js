@@ -9,8 +9,8 @@
 // an npm package or the running Node's own install (node-gyp is always given --nodedir; without it
 // node-gyp would try to download headers).
 //
-// Targets: the running Node (headers next to its binary, e.g. /usr/include/node), plus Node 22 and
-// 24 from tools/node-toolchain (installed here on first use with `npm ci --prefix`).
+// Targets: the running Node (headers next to its binary, e.g. /usr/include/node), plus Node 22,
+// 24 and 26 from tools/node-toolchain (installed here on first use with `npm ci --prefix`).
 //
 //   node scripts/build-native.js            build what is missing or older than the sources
 //   node scripts/build-native.js --force    rebuild everything
@@ -24,6 +24,8 @@ const root = path.resolve(__dirname, '..');
 const toolchain = path.join(root, 'tools', 'node-toolchain');
 const prebuildDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
 const force = process.argv.includes('--force');
+/** Node majors users run besides the system one; tools/node-toolchain/package.json pins each. */
+const TOOLCHAIN_NODES = ['node22', 'node24', 'node26'];
 const onlyCurrent = (process.env.LEAK_AGENT_NATIVE_TARGETS || '').trim() === 'current';
 
 function log(msg) {
@@ -47,9 +49,9 @@ function currentNodeDir() {
 }
 
 function ensureToolchain() {
-  const bins = ['node22', 'node24'].map((n) => path.join(toolchain, 'node_modules', n, 'bin', 'node'));
+  const bins = TOOLCHAIN_NODES.map((n) => path.join(toolchain, 'node_modules', n, 'bin', 'node'));
   if (bins.every((b) => fs.existsSync(b))) return;
-  log('installing Node 22 and 24 binaries + headers into tools/node-toolchain (npm ci, once)');
+  log('installing Node 22, 24 and 26 binaries + headers into tools/node-toolchain (npm ci, once)');
   const npmCli = process.env.npm_execpath;
   const args = ['ci', '--prefix', toolchain, '--no-audit', '--no-fund', '--ignore-scripts'];
   if (npmCli && npmCli.endsWith('.js')) run(process.execPath, [npmCli, ...args]);
@@ -66,7 +68,7 @@ function targets() {
   const list = [{ bin: process.execPath, nodedir: currentNodeDir(), current: true }];
   if (!onlyCurrent) {
     ensureToolchain();
-    for (const name of ['node22', 'node24']) {
+    for (const name of TOOLCHAIN_NODES) {
       const dir = path.join(toolchain, 'node_modules', name);
       list.unshift({ bin: path.join(dir, 'bin', 'node'), nodedir: dir, current: false });
     }
@@ -110,8 +112,8 @@ function build(target, sourcesMtime) {
   run(process.execPath, [gyp, 'rebuild', `--nodedir=${target.nodedir}`, '--jobs=2', '--loglevel=warn'], { env });
   fs.mkdirSync(prebuildDir, { recursive: true });
   // Load it with the Node it was built for: a binary built against the wrong headers fails here
-  // (undefined V8 symbol), at build time, instead of in a user's process.
-  execFileSync(target.bin, ['-e', `const m={exports:{}};process.dlopen(m,${JSON.stringify(local)});if(typeof m.exports.drainGcRecords!=='function')process.exit(3)`], { stdio: 'inherit' });
+  // (undefined V8 symbol, or an ABI other than this Node's), at build time, not in a user's process.
+  execFileSync(target.bin, ['-e', `const m={exports:{}};process.dlopen(m,${JSON.stringify(local)});if(typeof m.exports.drainGcRecords!=='function'||String(m.exports.nodeModuleVersion)!==process.versions.modules)process.exit(3)`], { stdio: 'inherit' });
   fs.copyFileSync(local, out);
   log(`wrote ${path.relative(root, out)} (loads in Node ${target.version})`);
 }

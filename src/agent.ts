@@ -7,7 +7,7 @@ import type { AgentConfig, ConfigProblem } from './config/env';
 import { formatDuration } from './config/duration';
 import { armNearOom, type NearOomHandle } from './evidence/near-oom';
 import { nativeProfilerBackend } from './evidence/native-profiler';
-import { loadAddon } from './native/addon';
+import { decideNative } from './native/decide';
 import { createLogger, type AgentLogger } from './log/logger';
 import { Policy, type SnapshotOutcome } from './policy/policy';
 import { readContainerMemory, type ContainerMemory } from './process/container';
@@ -46,8 +46,10 @@ export class Agent {
         message: `${p.variable}=${JSON.stringify(p.value)} is not valid: expected ${p.expected}; using ${p.using}`,
       });
     }
-    // The addon's sampling heap profiler, when it loads, replaces the inspector's (see native-profiler.ts).
-    const native = config.native === 'off' ? undefined : loadAddon().addon;
+    const decision = decideNative(config.native);
+    for (const p of decision.problems) this.logger.log('agent.error', { where: 'native', ...p });
+    // The addon's sampling heap profiler, when it is used, replaces the inspector's (see native-profiler.ts).
+    const native = decision.addon;
     this.policy = new Policy({
       config,
       logger: this.logger,

@@ -1,5 +1,5 @@
 /**
- * Shared by the native tests: the Node binaries to run them on (the system Node 20 and Node 22/24
+ * Shared by the native tests: the Node binaries to run them on (the system Node 20 and Node 22/24/26
  * from tools/node-toolchain, installed by `npm install`) and a child-process runner.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -14,7 +14,7 @@ export interface NodeBinary {
   bin: string;
 }
 
-function toolchainNode(major: number): NodeBinary {
+export function toolchainNode(major: number): NodeBinary {
   const bin = path.join(ROOT, 'tools', 'node-toolchain', 'node_modules', `node${major}`, 'bin', 'node');
   if (!fs.existsSync(bin)) {
     // Not a skip: these versions are what users run; `npm install` (prepare) installs them.
@@ -24,7 +24,7 @@ function toolchainNode(major: number): NodeBinary {
 }
 
 export function nodeBinaries(): NodeBinary[] {
-  return [{ label: `Node ${process.versions.node.split('.')[0]} (system)`, bin: process.execPath }, toolchainNode(22), toolchainNode(24)];
+  return [{ label: `Node ${process.versions.node.split('.')[0]} (system)`, bin: process.execPath }, toolchainNode(22), toolchainNode(24), toolchainNode(26)];
 }
 
 /** Environment for children: nothing inherited that would change the agent's choices. */

@@ -13,10 +13,14 @@ import { childEnv, logLines, nodeBinaries, ROOT, runNode } from './native-helper
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-loader-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function started(pkg: string, env: Record<string, string>): Record<string, unknown> {
+function startLines(pkg: string, env: Record<string, string>): Record<string, unknown>[] {
   const r = runNode(process.execPath, ['-e', `require(${JSON.stringify(pkg)})`], childEnv({ LEAK_AGENT_DIR: path.join(tmp, 'evidence'), ...env }));
   expect(r.status).toBe(0);
-  const line = logLines(r.stderr).find((l) => l.event === 'agent.started');
+  return logLines(r.stderr);
+}
+
+function started(pkg: string, env: Record<string, string>): Record<string, unknown> {
+  const line = startLines(pkg, env).find((l) => l.event === 'agent.started');
   expect(line).toBeDefined();
   return line as Record<string, unknown>;
 }
@@ -28,12 +32,17 @@ describe('native addon loader', () => {
     expect(line).toMatchObject({ sampler: 'native', samplerReason: `native addon loaded from ${local}` });
   });
 
-  it('a broken override falls through to the prebuild for this Node', () => {
+  it('a broken override is reported in one agent.error line and falls through to the prebuild for this Node', () => {
     const bogus = path.join(tmp, 'not-an-addon.node');
     fs.writeFileSync(bogus, 'this is not a shared object');
-    const line = started(ROOT, { LEAK_AGENT_ADDON_PATH: bogus });
-    expect(line.sampler).toBe('native');
-    expect(line.samplerReason).toMatch(new RegExp(`prebuilds/linux-x64/leak-agent\\.abi${process.versions.modules}\\.node$`));
+    const lines = startLines(ROOT, { LEAK_AGENT_ADDON_PATH: bogus });
+    const line = lines.find((l) => l.event === 'agent.started');
+    expect(line?.sampler).toBe('native');
+    expect(line?.samplerReason).toMatch(new RegExp(`prebuilds/linux-x64/leak-agent\\.abi${process.versions.modules}\\.node$`));
+    const errors = lines.filter((l) => l.event === 'agent.error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ where: 'native', variable: 'LEAK_AGENT_ADDON_PATH', value: bogus });
+    expect(String(errors[0]?.message)).toContain('no leak-agent ABI tag');
   });
 
   it('with no usable addon, one message names every candidate and the fix, and the JS fallback runs', () => {
@@ -41,19 +50,24 @@ describe('native addon loader', () => {
     const pkg = path.join(tmp, 'pkg');
     fs.cpSync(path.join(ROOT, 'dist'), path.join(pkg, 'dist'), { recursive: true });
     fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
-    const line = started(pkg, { LEAK_AGENT_ADDON_PATH: path.join(tmp, 'missing.node') });
+    const lines = startLines(pkg, { LEAK_AGENT_ADDON_PATH: path.join(tmp, 'missing.node') });
+    const line = lines.find((l) => l.event === 'agent.started') as Record<string, unknown>;
     expect(line.sampler).toBe('js');
     const reason = String(line.samplerReason);
-    expect(reason).toContain(`LEAK_AGENT_ADDON_PATH ${path.join(tmp, 'missing.node')}: not found`);
+    // The operator's own setting gets its own line; the start line points at it.
+    expect(lines.filter((l) => l.event === 'agent.error').map((l) => l.message)).toEqual([
+      `LEAK_AGENT_ADDON_PATH=${path.join(tmp, 'missing.node')} was refused: not found; using the JS sampler`,
+    ]);
+    expect(reason).toContain('LEAK_AGENT_ADDON_PATH refused (see its agent.error line)');
     expect(reason).toContain(`prebuild ${path.join(pkg, 'prebuilds', 'linux-x64', `leak-agent.abi${process.versions.modules}.node`)}: not found`);
     expect(reason).toContain(`local build ${path.join(pkg, 'build', 'Release', 'leak_agent.node')}: not found`);
-    expect(reason).toMatch(/Fix: run `npm run build:native`/);
+    expect(reason).toMatch(/Fix: reinstall leak-agent on this Node, or run `npm run build:native`/);
     expect(line.nearOom).toMatchObject({ state: 'unavailable' });
   });
 });
 
 describe('the packed package', () => {
-  it('installs without compiling and loads its prebuild on Node 20, 22 and 24', () => {
+  it('installs without compiling and loads its prebuild on Node 20, 22, 24 and 26', () => {
     // What a consumer gets: `npm pack` of this tree (prebuilds included via "files"), installed
     // into an empty project with install scripts off, as npm 11 does for dependencies.
     const consumer = path.join(tmp, 'consumer');

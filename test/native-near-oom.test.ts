@@ -1,7 +1,7 @@
 /**
  * Near-OOM capture against real heap OOMs: a child with a small --max-old-space-size leaks until V8
  * kills it; the agent's near-heap-limit callback must have left a parseable .heapprofile that names
- * the leaking function — on Node 20, 22 and 24 (Node's own --heapsnapshot-near-heap-limit is
+ * the leaking function — on Node 20, 22, 24 and 26 (Node's own --heapsnapshot-near-heap-limit is
  * reported broken since 22.14).
  */
 import * as fs from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * The native GC sampler against real V8: child processes with --expose-gc on Node 20, 22 and 24,
+ * The native GC sampler against real V8: child processes with --expose-gc on Node 20, 22, 24 and 26,
  * the JS fallback beside it, a worker thread, ring overflow, and loading the package with -r from
  * another directory. Argument validation and the sampling-profile shape run in this process.
  */
@@ -27,7 +27,7 @@ const KINDS = ['scavenge', 'minor-mark-sweep', 'mark-sweep-compact', 'incrementa
 
 /**
  * How far the post-GC old_space figure may be from v8.getHeapSpaceStatistics() read right after.
- * Exact on Node 22 and 24. On Node 20 (V8 11.3) both samplers (native and Node's own GCProfiler)
+ * Exact on Node 22, 24 and 26. On Node 20 (V8 11.3) both samplers (native and Node's own GCProfiler)
  * differ from the next read by the main thread's linear allocation area: 32–257 KB measured here.
  */
 const OLD_SPACE_TOLERANCE = 512 * 1024;

@@ -6,14 +6,15 @@
  * `near_oom.profile_written` if the event loop turns once more after the callback fired.
  *
  * Node's own --heapsnapshot-near-heap-limit is reported broken since 22.14; this path is tested on
- * Node 20, 22 and 24 (test/native-near-oom.test.ts).
+ * Node 20, 22, 24 and 26 (test/native-near-oom.test.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { AgentConfig } from '../config/env';
 import type { AgentLogger } from '../log/logger';
-import { loadAddon, type NativeAddon } from '../native/addon';
+import type { NativeAddon } from '../native/addon';
+import { decideNative } from '../native/decide';
 
 /**
  * Borrowed heap headroom when the callback fires. Enough for V8 to materialise the profile's
@@ -44,11 +45,10 @@ export function nearOomPath(dir: string, startedAt: Date, pid = process.pid, thr
 
 export function armNearOom(config: AgentConfig, logger: AgentLogger, startedAt: Date): NearOomHandle {
   if (!config.nearOom) return inert('off', 'LEAK_AGENT_NEAR_OOM=off');
-  // LEAK_AGENT_NATIVE=off is the operator's switch for "no native code in this process".
-  if (config.native === 'off') return inert('unavailable', 'needs the native addon (LEAK_AGENT_NATIVE=off)');
-  const loaded = loadAddon();
-  if (!loaded.addon) return inert('unavailable', `needs the native addon: ${loaded.error}`);
-  return arm(loaded.addon, config.dir, logger, startedAt);
+  const native = decideNative(config.native);
+  // The full story of why the addon is not used is in samplerReason, on the same log line.
+  if (!native.addon) return inert('unavailable', config.native === 'off' ? 'needs the native addon (LEAK_AGENT_NATIVE=off)' : 'needs the native addon, which is not loaded (see samplerReason)');
+  return arm(native.addon, config.dir, logger, startedAt);
 }
 
 function arm(addon: NativeAddon, dir: string, logger: AgentLogger, startedAt: Date): NearOomHandle {

@@ -3,7 +3,8 @@
  * ring buffer; drain() turns the ring's flat Float64Array into GcRecords. Nothing here runs during
  * a GC: the callbacks never touch JS, and this code runs on the agent's (unref'd) drain timer.
  */
-import { loadAddon, type NativeAddon } from '../native/addon';
+import type { NativeAddon } from '../native/addon';
+import { decideNative } from '../native/decide';
 import type { GcKind, GcRecord, Sampler, SamplerCounters, SpaceUsage } from './types';
 
 export type NativeLoadResult = { sampler: Sampler; from: string; error?: undefined } | { sampler?: undefined; error: string };
@@ -88,9 +89,10 @@ export class NativeSampler implements Sampler {
   }
 }
 
+/** A native sampler with non-default options (tests, benches); the agent itself goes through select.ts. */
 export function loadNativeSampler(options: NativeSamplerOptions = {}): NativeLoadResult {
-  const loaded = loadAddon();
-  if (!loaded.addon) return { error: loaded.error };
+  const loaded = decideNative('auto');
+  if (!loaded.addon || !loaded.from) return { error: loaded.unavailable ?? 'native addon not loaded' };
   try {
     return { sampler: new NativeSampler(loaded.addon, options), from: loaded.from };
   } catch (err) {
