@@ -24,6 +24,8 @@ import type { OtlpTarget, TelemetryConfig } from '../config/telemetry-env';
 import type { AgentLogger } from '../log/logger';
 import { AGENT_VERSION } from '../version';
 import { ExportWatch } from './export-watch';
+import { createOtlpLogProcessor } from './otlp-log-processor';
+import { createOtlpMetricReader } from './otlp-metric-reader';
 import { METER_NAME } from './names';
 
 /** Where @opentelemetry/api (major 1) and @opentelemetry/api-logs keep their globals. */
@@ -82,31 +84,13 @@ function resource(config: TelemetryConfig): Resources.Resource {
   return res.defaultResource().merge(res.resourceFromAttributes(attrs));
 }
 
-function metricExporter(target: OtlpTarget): SdkMetrics.PushMetricExporter {
-  const options = { url: target.url, headers: { ...target.headers }, timeoutMillis: target.timeoutMs };
-  if (target.protocol === 'http/json') {
-    const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http');
-    return new OTLPMetricExporter(options);
-  }
-  const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto') as typeof import('@opentelemetry/exporter-metrics-otlp-proto');
-  return new OTLPMetricExporter(options);
-}
-
-function logExporter(target: OtlpTarget): SdkLogs.LogRecordExporter {
-  const options = { url: target.url, headers: { ...target.headers }, timeoutMillis: target.timeoutMs };
-  if (target.protocol === 'http/json') {
-    const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-http') as typeof import('@opentelemetry/exporter-logs-otlp-http');
-    return new OTLPLogExporter(options);
-  }
-  const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-proto') as typeof import('@opentelemetry/exporter-logs-otlp-proto');
-  return new OTLPLogExporter(options);
-}
-
 /** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
 function bounded(work: Promise<unknown>, ms: number): Promise<void> {
   return new Promise((resolve) => {
+    // Ref'd on purpose: the host awaits stop(); were nothing else keeping the loop alive, an unref'd
+    // wait would let the process exit with the host's own continuation never run (and exit code 13
+    // under a top-level await). Bounded, so a slow receiver costs at most `ms`.
     const timer = setTimeout(resolve, ms);
-    timer.unref();
     work.then(
       () => { clearTimeout(timer); resolve(); },
       () => { clearTimeout(timer); resolve(); },
@@ -125,10 +109,11 @@ export function buildPrivateProviders(config: TelemetryConfig, needs: PrivateNee
     const readers: SdkMetrics.IMetricReader[] = [];
     if (needs.otlpMetrics) {
       const watch = new ExportWatch('metrics', needs.otlpMetrics.url, hooks.logger, () => hooks.onExportFailure('metrics'));
-      readers.push(new sdk.PeriodicExportingMetricReader({
-        exporter: watch.wrap(metricExporter(needs.otlpMetrics)),
-        exportIntervalMillis: config.exportIntervalMs,
-        exportTimeoutMillis: config.exportTimeoutMs,
+      readers.push(createOtlpMetricReader(sdk, {
+        target: needs.otlpMetrics,
+        intervalMs: config.exportIntervalMs,
+        exportTimeoutMs: config.exportTimeoutMs,
+        watch,
       }));
       metricsTo.push(`otlp ${needs.otlpMetrics.protocol} ${needs.otlpMetrics.url}`);
     }
@@ -156,14 +141,7 @@ export function buildPrivateProviders(config: TelemetryConfig, needs: PrivateNee
     const watch = new ExportWatch('logs', needs.otlpLogs.url, hooks.logger, () => hooks.onExportFailure('logs'));
     loggerProvider = new sdk.LoggerProvider({
       resource: res,
-      processors: [new sdk.BatchLogRecordProcessor({
-        exporter: watch.wrap(logExporter(needs.otlpLogs)),
-        // Alerts are rare and urgent: send within a second; a small queue bounds memory when the receiver is away.
-        scheduledDelayMillis: 1_000,
-        maxQueueSize: 256,
-        maxExportBatchSize: 64,
-        exportTimeoutMillis: needs.otlpLogs.timeoutMs,
-      })],
+      processors: [createOtlpLogProcessor(needs.otlpLogs, watch)],
     });
     logsTo = `otlp ${needs.otlpLogs.protocol} ${needs.otlpLogs.url}`;
   }

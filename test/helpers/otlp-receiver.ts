@@ -65,7 +65,7 @@ export interface ReceivedRequest {
   contentType: string;
 }
 
-type Mode = { kind: 'ok' } | { kind: 'error'; status: number } | { kind: 'slow'; delayMs: number };
+type Mode = { kind: 'ok' } | { kind: 'error'; status: number } | { kind: 'slow'; delayMs: number } | { kind: 'reset' };
 
 /** OTLP AnyValue (JSON or protobuf-toObject shape) → plain JS. */
 function anyValue(v: Record<string, unknown> | undefined): unknown {
@@ -185,6 +185,11 @@ export class OtlpReceiver {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const mode = this.mode;
+      if (mode.kind === 'reset') {
+        // A middlebox or a crashing collector: the connection dies without an answer.
+        req.socket.resetAndDestroy();
+        return;
+      }
       if (mode.kind === 'error') {
         res.writeHead(mode.status, { 'content-type': 'text/plain' }).end('receiver told to fail');
         return;
