@@ -2,7 +2,13 @@
  * The episode report as one self-contained HTML page: data embedded as JSON, charts drawn as SVG
  * by a small inline script (no network, no external library), tables rendered server-side so the
  * page reads even with scripts disabled. Pure: data in, string out.
+ *
+ * Everything on the page except its own markup comes from files someone else may have written
+ * (manifest, series, snapshot strings, profile URLs): text goes through `esc`, numbers through the
+ * formatters below (a non-number prints "—"), data for the script is embedded as JSON the parser
+ * cannot leave, and the Content-Security-Policy runs only the page's own script and style, by hash.
  */
+import { createHash } from 'node:crypto';
 import type { AllocationSite, AnalysisReport } from '../analysis';
 import type { EpisodeManifest, EpisodeSeries } from '../evidence/manifest-types';
 
@@ -19,8 +25,12 @@ function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function bytes(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+function isNum(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n);
+}
+
+function bytes(n: unknown): string {
+  if (!isNum(n)) return '—';
   const a = Math.abs(n);
   if (a < 1024) return `${n} B`;
   if (a < 1048576) return `${(n / 1024).toFixed(1)} KB`;
@@ -28,28 +38,44 @@ function bytes(n: number | null | undefined): string {
   return `${(n / 1073741824).toFixed(2)} GB`;
 }
 
-function duration(sec: number | null): string {
-  if (sec === null || !Number.isFinite(sec)) return '—';
+function duration(sec: unknown): string {
+  if (!isNum(sec)) return '—';
   if (sec < 120) return `${sec.toFixed(0)} s`;
   if (sec < 7200) return `${(sec / 60).toFixed(0)} min`;
   if (sec < 172800) return `${(sec / 3600).toFixed(1)} h`;
   return `${(sec / 86400).toFixed(1)} days`;
 }
 
+function fixed(n: unknown, digits: number, scale = 1): string {
+  return isNum(n) ? (n * scale).toFixed(digits) : '—';
+}
+
+function exponential(n: unknown): string {
+  return isNum(n) ? n.toExponential(2) : '—';
+}
+
+function count(n: unknown): string {
+  return isNum(n) ? n.toLocaleString('en-US') : '—';
+}
+
+function time(ms: unknown): string {
+  return isNum(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : '—';
+}
+
 function verdictHtml(m: EpisodeManifest): string {
   const v = m.verdict;
   if (v.kind === 'leak') {
     return `<p class="verdict leak"><b>Leak in ${esc(v.memory)}</b>: growing ${bytes(v.growthBytesPerSec)}/s
-      (${bytes(v.growthLowerBytesPerSec)}/s – ${bytes(v.growthUpperBytesPerSec)}/s at ${(v.confidence * 100).toFixed(0)}%),
-      p = ${v.pValue.toExponential(2)} over ${duration(v.windowMs / 1000)} (${v.points} points).
+      (${bytes(v.growthLowerBytesPerSec)}/s – ${bytes(v.growthUpperBytesPerSec)}/s at ${fixed(v.confidence, 0, 100)}%),
+      p = ${exponential(v.pValue)} over ${duration(isNum(v.windowMs) ? v.windowMs / 1000 : null)} (${count(v.points)} points).
       Now ${bytes(v.currentBytes)} of ${bytes(v.limitBytes)} (${esc(v.limitSource)} limit);
       limit reached in ${duration(v.timeToLimitSec)} (${duration(v.timeToLimitLowerSec)} – ${duration(v.timeToLimitUpperSec)}).</p>`;
   }
   if (v.kind === 'spike') {
-    return `<p class="verdict spike"><b>Spike in ${esc(v.memory)}</b>: +${bytes(v.sizeBytes)} at ${esc(new Date(v.at).toISOString())}
+    return `<p class="verdict spike"><b>Spike in ${esc(v.memory)}</b>: +${bytes(v.sizeBytes)} at ${time(v.at)}
       (${bytes(v.beforeBytes)} → ${bytes(v.afterBytes)}).</p>`;
   }
-  return `<p class="verdict end"><b>Episode ended</b> (${esc(v.memory)}) at ${esc(new Date(v.endedAt).toISOString())}: ${esc(v.reason)}</p>`;
+  return `<p class="verdict end"><b>Episode ended</b> (${esc(v.memory)}) at ${time(v.endedAt)}: ${esc(v.reason)}</p>`;
 }
 
 function suspectsHtml(a: AnalysisReport | null): string {
@@ -87,7 +113,7 @@ function filesHtml(m: EpisodeManifest): string {
     .join('')}</tbody></table>`;
 }
 
-/** JSON safe to embed inside a <script> element. */
+/** JSON safe to embed inside a <script> element: no "<" (so no "</script>"), no line separators. */
 function embed(x: unknown): string {
   return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
@@ -187,14 +213,30 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef;vertical-alig
 .trend{stroke:#d62828;stroke-width:2;stroke-dasharray:6 4;fill:none}.alert{stroke:#d62828;stroke-width:1.5}.alert-label{font-size:11px;fill:#d62828}
 .pause{fill:#f4a261}.pause-mark-sweep-compact{fill:#e76f51}.bar rect{fill:#2f6fdf}.legend span{margin-right:14px}
 .legend b{display:inline-block;width:12px;height:3px;margin-right:4px;vertical-align:middle}code{font-size:12px}
+.key-oldSpace{background:#2f6fdf}.key-heapUsed{background:#8fb0ee}.key-external{background:#a7c957}.key-trend{background:#d62828}
 `;
+
+/** CSP source for an inline element's exact text. */
+function sha256Source(text: string): string {
+  return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+}
+
+// No 'unsafe-inline': only this script and this style run, whatever the files put on the page.
+const CSP = [
+  "default-src 'none'",
+  `script-src ${sha256Source(CLIENT_SCRIPT)}`,
+  `style-src ${sha256Source(STYLE)}`,
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
 
 export function renderReportHtml(d: ReportData): string {
   const m = d.manifest;
   const chartData = { series: d.series };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <title>leak-agent report — ${esc(m.service?.name ?? 'service')} — ${esc(m.episodeId)}</title>
 <style>${STYLE}</style></head>
 <body>
@@ -204,7 +246,7 @@ export function renderReportHtml(d: ReportData): string {
 ${verdictHtml(m)}
 ${d.notes.length ? `<ul class="notes">${d.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}
 <h2>Memory after each GC</h2>
-<div class="legend muted"><span><b style="background:#2f6fdf"></b>old space</span><span><b style="background:#8fb0ee"></b>heap used</span><span><b style="background:#a7c957"></b>external</span><span><b style="background:#d62828"></b>trend / alerts</span></div>
+<div class="legend muted"><span><b class="key-oldSpace"></b>old space</span><span><b class="key-heapUsed"></b>heap used</span><span><b class="key-external"></b>external</span><span><b class="key-trend"></b>trend / alerts</span></div>
 <svg id="memory-chart" class="chart" viewBox="0 0 900 300" role="img" aria-label="post-GC memory"></svg>
 <h2>GC pauses</h2>
 <svg id="gc-chart" class="chart" viewBox="0 0 900 180" role="img" aria-label="GC pauses"></svg>

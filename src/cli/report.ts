@@ -9,16 +9,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeFiles, isSamplingHeapProfile, topAllocationSites, type AnalysisReport, type AllocationSite } from '../analysis';
-import type { EpisodeManifest, EpisodeSeries, EvidenceFile } from '../evidence/manifest-types';
+import type { EpisodeSeries, EvidenceFile } from '../evidence/manifest-types';
 import { parseArgs, UsageError } from './args';
+import { checkManifest, checkSeries, EpisodeError } from './episode-check';
 import { stderrProgress } from './progress';
 import { renderReportHtml, type ReportData } from './report-html';
 
 export const reportUsage = 'leak-agent report <episode dir> [-o report.html] [--quiet]';
 
-export class EpisodeError extends Error {
-  override readonly name = 'EpisodeError';
-}
+export { EpisodeError };
 
 function readJson<T>(file: string, what: string): T {
   let text: string;
@@ -42,17 +41,16 @@ export function locate(dir: string, file: EvidenceFile): string | null {
 }
 
 export async function buildReportData(dir: string, say: (m: string) => void = () => undefined): Promise<ReportData> {
-  const manifest = readJson<EpisodeManifest>(path.join(dir, 'manifest.json'), 'manifest');
-  if (manifest.schema !== 'leak-agent/episode@1') throw new EpisodeError(`manifest.json has schema "${String(manifest.schema)}", expected "leak-agent/episode@1"`);
-  if (!Array.isArray(manifest.files)) throw new EpisodeError('manifest.json has no "files" array');
+  const manifestPath = path.join(dir, 'manifest.json');
+  const { manifest, wrongFields } = checkManifest(readJson<unknown>(manifestPath, 'manifest'), manifestPath);
   const notes: string[] = [];
+  if (wrongFields.length > 0) notes.push(`manifest fields not of the expected type, shown as —: ${wrongFields.join(', ')}`);
   let series: EpisodeSeries | null = null;
   const seriesFile = manifest.files.find((f) => f.kind === 'series');
   const seriesPath = seriesFile ? locate(dir, seriesFile) : fs.existsSync(path.join(dir, 'series.json')) ? path.join(dir, 'series.json') : null;
   if (seriesPath) {
     try {
-      series = readJson<EpisodeSeries>(seriesPath, 'series');
-      if (!Array.isArray(series.samples)) throw new EpisodeError(`${seriesPath} has no "samples" array`);
+      series = checkSeries(readJson<unknown>(seriesPath, 'series'), seriesPath);
     } catch (err) {
       notes.push((err as Error).message);
       series = null;

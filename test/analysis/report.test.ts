@@ -9,19 +9,51 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { ensureBuilt, runCli } from './cli-helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 let dir: string;
 let episode: string;
+let hostileEpisode: string;
+
+function writeEpisode(into: string, ...mode: string[]): void {
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'fixtures/episode-program.js'), into, ...mode], { encoding: 'utf8', timeout: 90_000 });
+  if (r.status !== 0) throw new Error(`episode fixture failed: ${r.stderr}`);
+}
 
 beforeAll(() => {
   ensureBuilt();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'la-report-'));
   episode = path.join(dir, 'episode');
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'fixtures/episode-program.js'), episode], { encoding: 'utf8', timeout: 90_000 });
-  if (r.status !== 0) throw new Error(`episode fixture failed: ${r.stderr}`);
+  writeEpisode(episode);
+  hostileEpisode = path.join(dir, 'hostile');
+  writeEpisode(hostileEpisode, 'hostile');
 });
+
+/** A page of headless Chromium with a fresh profile, closed after `use`. */
+async function withPage<T>(use: (page: Page) => Promise<T>): Promise<T> {
+  const { chromium } = await import('playwright-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'la-chromium-'));
+  // playwright passes the profile directory as --user-data-dir.
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1100, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    return await use(await browser.newPage());
+  } finally {
+    await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+// Markup that runs script if a report inserts it as HTML; each names where it was planted.
+const img = (tag: string): string => `<img src=x onerror=alert('${tag}')>`;
+const scriptBreak = (tag: string): string => `</script><script>alert('${tag}')</script>`;
+const attrBreak = (tag: string): string => `"><svg onload=alert('${tag}')>`;
 
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -62,6 +94,75 @@ describe('leak-agent report', () => {
     expect(r.stderr).toMatch(/cannot read manifest .*manifest\.json: ENOENT/);
   });
 
+  it('a hostile manifest, series and snapshot: every string shown as text, no injected script runs', async (ctx) => {
+    // Every string the report takes from files carries markup; the snapshot's constructor name, an
+    // edge name, its strings and the profile's script URL do too (fixture in hostile mode).
+    const manifestPath = path.join(hostileEpisode, 'manifest.json');
+    const m = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+    m.episodeId = scriptBreak('episodeId');
+    m.createdAt = img('createdAt');
+    m.service = { name: img('service'), version: attrBreak('version') };
+    m.process = { pid: img('pid'), node: scriptBreak('node'), host: attrBreak('host'), argv0: img('argv0') };
+    m.container = { limit: img('limit'), usage: 1, cgroup: img('cgroup'), oomKills: null };
+    Object.assign(m.verdict, { memory: img('memory'), points: img('points'), limitSource: attrBreak('limitSource') });
+    for (const f of m.files) f.uri = attrBreak('uri');
+    m.files.push({ kind: img('kind'), path: scriptBreak('path'), bytes: 1, sha256: img('sha') });
+    m.files.push({ kind: 'heapprofile', path: `/nonexistent/${img('note')}`, bytes: 1, sha256: 'x' });
+    fs.writeFileSync(manifestPath, JSON.stringify(m));
+    const seriesPath = path.join(hostileEpisode, 'series.json');
+    const s = JSON.parse(fs.readFileSync(seriesPath, 'utf8'));
+    s.alerts[0].kind = img('alert');
+    s.samples[0].gc = attrBreak('gc');
+    fs.writeFileSync(seriesPath, JSON.stringify(s));
+
+    const out = path.join(dir, 'hostile.html');
+    const r = runCli(['report', hostileEpisode, '-o', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).not.toMatch(/<img|<svg onload|<\/script><script>alert/i);
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.toContain('unsafe-inline');
+
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`skipped the browser part: ${CHROMIUM} is not installed (apt-get install -y --no-install-recommends chromium)`);
+      ctx.skip();
+      return;
+    }
+    await withPage(async (page) => {
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(msg.text());
+      });
+      await page.goto('file://' + out);
+      await page.waitForSelector('body[data-rendered="true"]', { timeout: 20_000 });
+      await page.waitForTimeout(500); // an injected onerror/onload would have fired by now
+      const seen = await page.evaluate(() => ({
+        text: document.body.innerText,
+        title: document.title,
+        injected: document.querySelectorAll('img, iframe, svg:not(.chart):not(.bar)').length,
+        handlers: Array.from(document.querySelectorAll('*')).filter((e) => Array.from(e.attributes).some((a) => a.name.startsWith('on'))).length,
+        scripts: document.scripts.length,
+      }));
+      expect(dialogs).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(seen.injected).toBe(0);
+      expect(seen.handlers).toBe(0);
+      expect(seen.scripts).toBe(2); // the embedded data and the report's own script
+      // The hostile strings are there, as text.
+      for (const planted of [img('class'), img('edge'), scriptBreak('url'), img('memory'), img('service'), attrBreak('host'), img('kind'), scriptBreak('path'), attrBreak('uri'), img('note')]) {
+        expect(seen.text).toContain(planted);
+      }
+      expect(seen.title).toContain(scriptBreak('episodeId'));
+    });
+  });
+
   it('opens in headless Chromium with its charts drawn and no page errors', async (ctx) => {
     if (!fs.existsSync(CHROMIUM)) {
       console.log(`skipped: ${CHROMIUM} is not installed (apt-get install -y --no-install-recommends chromium)`);
@@ -70,17 +171,7 @@ describe('leak-agent report', () => {
     }
     const out = path.join(dir, 'report.html');
     if (!fs.existsSync(out)) expect(runCli(['report', episode, '-o', out, '--quiet']).status).toBe(0);
-    const { chromium } = await import('playwright-core');
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'la-chromium-'));
-    // A fresh profile directory per run (playwright passes it as --user-data-dir).
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    try {
-      const page = await browser.newPage();
+    await withPage(async (page) => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => {
@@ -116,9 +207,6 @@ describe('leak-agent report', () => {
       await page.screenshot({ path: shot, fullPage: true });
       expect(fs.statSync(shot).size).toBeGreaterThan(20_000);
       if (process.env.LEAK_AGENT_KEEP_SCREENSHOT) fs.copyFileSync(shot, process.env.LEAK_AGENT_KEEP_SCREENSHOT);
-    } finally {
-      await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
-    }
+    });
   });
 });
