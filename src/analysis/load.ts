@@ -26,7 +26,15 @@ export function isGzipFile(path: string): boolean {
   }
 }
 
+/** Parses one snapshot file; a format error names the file (a diff reads several). */
 export async function loadSnapshot(path: string, options: LoadOptions = {}): Promise<HeapSnapshot> {
+  return parseFile(path, options).catch((err: unknown) => {
+    if (err instanceof SnapshotFormatError && !err.message.includes(path)) throw new SnapshotFormatError(`${path}: ${err.message}`);
+    throw err;
+  });
+}
+
+async function parseFile(path: string, options: LoadOptions): Promise<HeapSnapshot> {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);

@@ -30,7 +30,7 @@ export function jsonType(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
   if (x === undefined) return 'missing';
-  return `a ${typeof x}`;
+  return typeof x === 'object' ? 'an object' : `a ${typeof x}`;
 }
 
 export interface CheckedManifest {

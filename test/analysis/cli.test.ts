@@ -112,3 +112,93 @@ describe('leak-agent analyze --json', () => {
     expect(zipped.suspects).toEqual(plain.suspects);
   });
 });
+
+describe('leak-agent report: malformed episode files', () => {
+  // A valid episode without snapshots or profile: the report notes what is missing and renders.
+  const verdict = {
+    kind: 'leak', memory: 'old_space', episodeId: 'ep-1', detectedAt: 1_790_000_000_000, growthBytesPerSec: 1000,
+    growthLowerBytesPerSec: 900, growthUpperBytesPerSec: 1100, confidence: 0.95, pValue: 0.001, windowMs: 60_000,
+    points: 30, currentBytes: 5e7, limitBytes: 5e8, limitSource: 'heap', timeToLimitSec: 450_000,
+    timeToLimitLowerSec: 400_000, timeToLimitUpperSec: 500_000,
+  };
+  const valid = (): Record<string, unknown> => ({
+    schema: 'leak-agent/episode@1', episodeId: 'ep-1', createdAt: '2026-12-02T00:00:00.000Z', updatedAt: '2026-12-02T00:00:00.000Z',
+    service: { name: 'svc', version: null }, process: { pid: 1, node: 'v20', host: 'h', argv0: 'node' }, container: null,
+    verdict: { ...verdict }, files: [],
+  });
+  let n = 0;
+  /** `manifest` as JSON, or a Buffer written as it is. */
+  function episodeWith(manifest: unknown, series?: unknown): string {
+    const ep = path.join(dir, `episode-${n++}`);
+    fs.mkdirSync(ep);
+    fs.writeFileSync(path.join(ep, 'manifest.json'), Buffer.isBuffer(manifest) ? manifest : JSON.stringify(manifest));
+    if (series !== undefined) fs.writeFileSync(path.join(ep, 'series.json'), JSON.stringify(series));
+    return ep;
+  }
+  const manifestOf = (ep: string): string => path.join(ep, 'manifest.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+  it('a manifest that is not an object, or not JSON', () => {
+    for (const bad of [null, [], 'a string', 42]) {
+      const ep = episodeWith(bad);
+      expectCleanFailure(['report', ep], new RegExp(`${manifestOf(ep)}: the manifest is .*, expected a JSON object`));
+    }
+    const ep = episodeWith(Buffer.from('{"schema": "leak-agent/episode@1", '));
+    expectCleanFailure(['report', ep], new RegExp(`manifest ${manifestOf(ep)} is not valid JSON`));
+  });
+
+  it('a manifest without a verdict, or with a verdict of unknown kind', () => {
+    const none = valid();
+    delete none.verdict;
+    const ep1 = episodeWith(none);
+    expectCleanFailure(['report', ep1], new RegExp(`${manifestOf(ep1)}: "verdict" is missing, expected an object with "kind" "leak", "spike", "episode-end"`));
+    const odd = valid();
+    odd.verdict = { kind: 'mystery' };
+    const ep2 = episodeWith(odd);
+    expectCleanFailure(['report', ep2], new RegExp(`${manifestOf(ep2)}: unknown "verdict.kind", expected "leak", "spike", "episode-end"`));
+  });
+
+  it('a manifest whose schema or files list is wrong', () => {
+    const schema = { ...valid(), schema: 'something/else' };
+    const ep1 = episodeWith(schema);
+    expectCleanFailure(['report', ep1], new RegExp(`${manifestOf(ep1)}: unknown "schema", expected "leak-agent/episode@1"`));
+    const cases: [unknown, RegExp][] = [
+      [{ a: 1 }, /"files" is an? object, expected an array of evidence files/],
+      [[null], /files\[0\] is null, expected an object with "kind" and "path"/],
+      [[{ kind: 7, path: '/x' }], /files\[0\]\.kind is a number, expected a string/],
+      [[{ kind: 'heapsnapshot', path: 42 }], /files\[0\]\.path is a number, expected a file path/],
+      [[{ kind: 'heapsnapshot', path: '' }], /files\[0\]\.path is empty, expected a file path/],
+      [[{ kind: 'series', path: '/x', uri: {} }], /files\[0\]\.uri is an? object, expected a string or no "uri"/],
+    ];
+    for (const [files, pattern] of cases) {
+      const ep = episodeWith({ ...valid(), files });
+      expectCleanFailure(['report', ep], new RegExp(`${manifestOf(ep)}: ${pattern.source}`));
+    }
+  });
+
+  it('display fields of the wrong type and a malformed series still give a report, with notes', () => {
+    const m = valid();
+    m.verdict = { ...verdict, pValue: 'tiny', points: null, confidence: {} };
+    const ep = episodeWith(m, null);
+    const out = path.join(ep, 'report.html');
+    const r = runCli(['report', ep, '-o', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toContain('manifest fields not of the expected type, shown as —: verdict.confidence, verdict.pValue, verdict.points');
+    expect(html).toMatch(/series\.json: the series is null, expected a JSON object/);
+  });
+
+  it('an episode path that is not a directory, and an output that cannot be written', () => {
+    const file = write('not-a-dir', 'x');
+    expectCleanFailure(['report', file], /not-a-dir is not an episode directory/);
+    const ep = episodeWith(valid());
+    expectCleanFailure(['report', ep, '-o', path.join(dir, 'missing-dir', 'r.html')], /ENOENT.*missing-dir/);
+  });
+});
+
+describe('leak-agent analyze: the line names the file', () => {
+  it('a corrupt baseline is named as the baseline, not the snapshot', () => {
+    const bad = write('bad-baseline.heapsnapshot', fs.readFileSync(after, 'utf8').replace('"self_size"', '"shallow"'));
+    expectCleanFailure(['analyze', after, '--baseline', bad], /bad-baseline\.heapsnapshot: wrong meta/);
+    expectCleanFailure(['analyze', write('cut-after.heapsnapshot', '{"snapshot":')], /cut-after\.heapsnapshot: truncated snapshot/);
+  });
+});
