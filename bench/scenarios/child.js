@@ -33,11 +33,17 @@ setInterval(() => {
 }, 1000);
 
 const kept = [];
+const exit = (code) => { fs.closeSync(out); process.exit(code); };
 const ctx = {
   leakStartSec,
+  agent: traceAgent,
   at(sec, fn) { setTimeout(fn, sec * 1000); },
   keep(x) { kept.push(x); },
+  /** Adds a line to the recording (e.g. the moment a scenario saw the verdict). */
+  mark(line) { fs.writeSync(out, JSON.stringify(line) + '\n'); },
+  exit,
 };
-background();
+// HTTP services make their own traffic; bare scenarios are only what they say.
+if (!scenario.service && !scenario.bare) background();
 scenario.run(ctx);
-setTimeout(() => { fs.closeSync(out); process.exit(0); }, durationSec * 1000);
+setTimeout(() => exit(0), durationSec * 1000);

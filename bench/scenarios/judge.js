@@ -15,7 +15,32 @@ function readRecording(file) {
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   const start = lines.find((l) => l.type === 'start');
   const ticks = lines.filter((l) => l.type === 'tick');
-  return { start, ticks };
+  return { start, ticks, lines };
+}
+
+/**
+ * The leaking series' growth as recorded, in KB/s, from the leak's start to the end of the run: the
+ * least-squares slope of heap used after full GCs (old_space) or of external memory after every GC
+ * (external), or of RSS (native). Null with fewer than three points.
+ */
+function observedGrowth(ticks, memory, fromMs) {
+  const pts = [];
+  for (const tick of ticks) {
+    if (memory === 'native') { if (tick.memory.time >= fromMs) pts.push([tick.memory.time, tick.memory.rss]); continue; }
+    for (const r of tick.records) {
+      if (r.startTime < fromMs) continue;
+      if (memory === 'external') pts.push([r.startTime, r.external]);
+      else if (r.kind === 'mark-sweep-compact') pts.push([r.startTime, heapUsedAfter(r)]);
+    }
+  }
+  if (pts.length < 3) return null;
+  const n = pts.length;
+  const mx = pts.reduce((a, p) => a + p[0], 0) / n;
+  const my = pts.reduce((a, p) => a + p[1], 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of pts) { sxy += (x - mx) * (y - my); sxx += (x - mx) ** 2; }
+  return sxx > 0 ? (sxy / sxx) * 1000 / 1024 : null;
 }
 
 /** memwatch: alert when post-full-GC heap used grew 5 times in a row; the count restarts after an alert. */
@@ -48,7 +73,7 @@ function replayDetector(ticks, windowMs, sensitivity = 'normal') {
   return { verdicts, states: detector.states() };
 }
 
-module.exports = { readRecording, memwatchRule, replayDetector };
+module.exports = { readRecording, memwatchRule, replayDetector, observedGrowth };
 
 if (require.main === module) {
   const [file, windowArg] = process.argv.slice(2);

@@ -186,7 +186,7 @@ const scenarios = {
     // Every 25 s a 6 s burst at 8x traffic, with requests held for 2 s (a slow backend).
     run() { bursts(); },
   },
-  // ---- variants, to check that the tuning holds for the kinds, not the instances ---------------------
+  // ---- variants, to check that the tuning holds for the kinds, not the instances ------------------
   'leak-strings': {
     // Log lines kept in an array that nobody trims: strings only (no objects), 80 KB/s.
     leak: true, memory: 'old_space', rate: '80 KB/s strings',
@@ -243,7 +243,7 @@ const scenarios = {
     // Every 40 s a 12 s burst, requests held for about 3 s: longer and rarer than traffic-bursts.
     run() { bursts({ everyMs: 40000, burstMs: 12000, perTick: 400, trimMs: 1000, keep: 0.33 }); },
   },
-  // ---- hold-out variants: run live once, before any tuning on them -----------------------------
+  // ---- hold-out variants: run live once, before any tuning on them ------------------------------
   'leak-timers': {
     // A poller started per request and never cleared: each interval's closure keeps its request alive.
     leak: true, memory: 'old_space', rate: '90 KB/s of timer closures',
@@ -316,5 +316,8 @@ const scenarios = {
     },
   },
 };
+
+// HTTP services, the example and the exit-after-verdict process (services.js).
+Object.assign(scenarios, require('./services').services);
 
 module.exports = { scenarios, background, MB, KB };
