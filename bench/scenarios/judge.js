@@ -19,12 +19,14 @@ function readRecording(file) {
 }
 
 /**
- * The leaking series' growth as recorded, in KB/s, from the leak's start to the end of the run: the
+ * The leaking series' growth as recorded, as { kbs, fromMinima }, from the leak's start to the end of the run: the
  * least-squares slope of heap used after full GCs (old_space) or of external memory after every GC
- * (external), or of RSS (native). Null with fewer than three points.
+ * (external), or of RSS (native). At a large heap limit V8 may run only one or two full GCs in a run;
+ * then the slope of heap used's lowest reading per 10 s (garbage included) stands in. Null with fewer
+ * than three points.
  */
 function observedGrowth(ticks, memory, fromMs) {
-  const pts = [];
+  let pts = [];
   for (const tick of ticks) {
     if (memory === 'native') { if (tick.memory.time >= fromMs) pts.push([tick.memory.time, tick.memory.rss]); continue; }
     for (const r of tick.records) {
@@ -33,6 +35,17 @@ function observedGrowth(ticks, memory, fromMs) {
       else if (r.kind === 'mark-sweep-compact') pts.push([r.startTime, heapUsedAfter(r)]);
     }
   }
+  let fromMinima = false;
+  if (pts.length < 3 && memory === 'old_space') {
+    fromMinima = true;
+    const minima = new Map();
+    for (const tick of ticks) {
+      if (tick.memory.time < fromMs) continue;
+      const b = Math.floor((tick.memory.time - fromMs) / 10_000);
+      minima.set(b, Math.min(minima.get(b) ?? Infinity, tick.memory.heapUsed));
+    }
+    pts = [...minima].map(([b, y]) => [fromMs + b * 10_000, y]);
+  }
   if (pts.length < 3) return null;
   const n = pts.length;
   const mx = pts.reduce((a, p) => a + p[0], 0) / n;
@@ -40,7 +53,7 @@ function observedGrowth(ticks, memory, fromMs) {
   let sxy = 0;
   let sxx = 0;
   for (const [x, y] of pts) { sxy += (x - mx) * (y - my); sxx += (x - mx) ** 2; }
-  return sxx > 0 ? (sxy / sxx) * 1000 / 1024 : null;
+  return sxx > 0 ? { kbs: (sxy / sxx) * 1000 / 1024, fromMinima } : null;
 }
 
 /** memwatch: alert when post-full-GC heap used grew 5 times in a row; the count restarts after an alert. */

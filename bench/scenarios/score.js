@@ -21,8 +21,11 @@
  *   node bench/scenarios/score.js --quick                                # 4 scenarios, 1 run
  *
  * Options:
- *   --suite corpus|services|all   which scenarios (default corpus: the synthetic workloads; services:
- *                                 services.js). --only a,b,c picks by name instead.
+ *   --suite corpus|services|issue|fast|all   which scenarios (default corpus: the synthetic workloads;
+ *                                 services: the HTTP services of services.js; issue: the 1,000 records/s
+ *                                 Map and the exit-after-verdict process, for --heap default --window 30;
+ *                                 fast: 1 MB/s and 200 KB/s leaks for the default 30 min window, with
+ *                                 --window 1800 --heap 256 / 2048 --duration S). --only a,b,c picks by name.
  *   --heap default|MB             --max-old-space-size for the child; `default` passes none (V8's own
  *                                 limit for this machine). Default 128.
  *   --cgroup MB                   run each child in its own real memory cgroup of MB (root; the load
@@ -58,7 +61,7 @@ const defaultLeakStartSec = 15;
 const suite = opt('suite', 'corpus');
 const only = opt('only', quick ? 'leak-fast-array,leak-buffers,steady-churn,one-time-step' : undefined);
 const names = only ? only.split(',')
-  : Object.keys(scenarios).filter((n) => (suite === 'all' ? true : suite === 'services' ? n in services : !(n in services)));
+  : Object.keys(scenarios).filter((n) => suite === 'all' || (scenarios[n].suite ?? (n in services ? 'services' : 'corpus')) === suite);
 for (const n of names) if (!scenarios[n]) { console.error(`unknown scenario ${n}`); process.exit(2); }
 const leakStartOf = (name) => scenarios[name].leakStartSec ?? defaultLeakStartSec;
 const durationSec = Number(opt('duration', Math.max(quick ? 120 : 150, Math.ceil(defaultLeakStartSec + 1.75 * windowSec + 15))));
@@ -144,7 +147,7 @@ function judge({ name, run, code, stderr, base, oomKills }) {
     name, run, leak: sc.leak, exit: code, oomKills, errors: errors.length + (code === 0 ? 0 : 1), stderr: code === 0 ? '' : stderr.slice(-300),
     sampler: started ? started.sampler : 'none',
     leakAlerts: leaks.length, detected: hits.length > 0, ttd, logged, falseAlarms, spikes: spikes.length,
-    growthKBs: sc.leak ? observedGrowth(ticks, sc.memory, leakStart) : null,
+    growth: sc.leak ? observedGrowth(ticks, sc.memory, leakStart) : null,
     verdictAt: verdictSeen ? (verdictSeen.t - leakStart) / 1000 : null,
     memwatchAlerts: mw.length, memwatchDetected: mwHits.length > 0, memwatchTtd: mwHits.length ? (mwHits[0] - leakStart) / 1000 : null,
     memwatchFalse: sc.leak ? mw.length - mwHits.length : mw.length,
@@ -177,7 +180,7 @@ async function main() {
   const each = (rs) => rs.map((r) => (r.ttd === null ? 'miss' : w(r.ttd))).join(', ');
   console.log(`${new Date(started).toISOString()} ${os.hostname()} ${os.cpus().length} cpus, load ${load.map((x) => x.toFixed(2)).join(' ')} at start, ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} at end`);
   console.log(`window ${windowSec}s, ${runs} run(s), ${durationSec}s each, leaks start at ${defaultLeakStartSec}s unless noted, node ${nodeVersion} (${nodeBin}), sampler ${samplers}, heap ${heap === 'default' ? 'V8 default limit' : `--max-old-space-size=${heap}`}${cgroupMb ? `, memory cgroup ${cgroupMb} MB` : ''}`);
-  console.log('| scenario | leak? | agent: reported | time to report, each run (verdict) | agent: false leak alarms | spikes | observed growth (KB/s) | memwatch: detected | memwatch: time (median) | memwatch: false | full GCs/run |');
+  console.log('| scenario | leak? | agent: reported | time to report, each run (verdict) | agent: false leak alarms | spikes | observed growth (KB/s; * from heap minima) | memwatch: detected | memwatch: time (median) | memwatch: false | full GCs/run |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   let totalFalse = 0;
   let missed = 0;
@@ -191,9 +194,9 @@ async function main() {
     if (sc.leak) missed += rs.length - det;
     if (sc.leak) late += rs.filter((r) => r.ttd !== null && r.ttd > 1.5 * windowSec).length;
     const mwDet = rs.filter((r) => r.memwatchDetected).length;
-    const growth = rs.map((r) => r.growthKBs).filter((x) => x !== null && x !== undefined);
+    const growth = rs.map((r) => r.growth).filter(Boolean);
     const exitNote = sc.exitsAfterVerdict ? `; verdict seen ${rs.map((r) => (r.verdictAt === null ? 'never' : `${r.verdictAt.toFixed(0)} s`)).join(', ')}; line written ${rs.map((r) => (r.detected ? 'yes' : 'NO')).join(', ')}` : '';
-    console.log(`| ${name}${sc.rate ? ` (${sc.rate})` : ''} | ${sc.leak ? sc.memory : 'no'} | ${sc.leak ? `${det}/${rs.length}` : '—'} | ${sc.leak ? each(rs) + exitNote : '—'} | ${falseAlarms} | ${rs.reduce((n, r) => n + r.spikes, 0)} | ${growth.length ? growth.map((g) => g.toFixed(0)).join(', ') : '—'} | ${sc.leak ? `${mwDet}/${rs.length}` : '—'} | ${sc.leak ? w(med(rs.map((r) => r.memwatchTtd))) : '—'} | ${rs.reduce((n, r) => n + r.memwatchFalse, 0)} | ${(rs.reduce((n, r) => n + r.fullGcs, 0) / Math.max(1, rs.length)).toFixed(1)} |`);
+    console.log(`| ${name}${sc.rate ? ` (${sc.rate})` : ''} | ${sc.leak ? sc.memory : 'no'} | ${sc.leak ? `${det}/${rs.length}` : '—'} | ${sc.leak ? each(rs) + exitNote : '—'} | ${falseAlarms} | ${rs.reduce((n, r) => n + r.spikes, 0)} | ${growth.length ? growth.map((g) => `${g.kbs.toFixed(0)}${g.fromMinima ? '*' : ''}`).join(', ') : '—'} | ${sc.leak ? `${mwDet}/${rs.length}` : '—'} | ${sc.leak ? w(med(rs.map((r) => r.memwatchTtd))) : '—'} | ${rs.reduce((n, r) => n + r.memwatchFalse, 0)} | ${(rs.reduce((n, r) => n + r.fullGcs, 0) / Math.max(1, rs.length)).toFixed(1)} |`);
   }
   const broken = results.filter((r) => r.error || r.errors);
   console.log(`\nfalse leak alarms on non-leak scenarios: ${totalFalse}; leak runs missed: ${missed}; reported later than 1.5 windows: ${late}; runs with errors: ${broken.length}; OOM kills: ${results.reduce((n, r) => n + (r.oomKills || 0), 0)}; wall time ${((Date.now() - started) / 1000).toFixed(0)} s`);
