@@ -10,7 +10,9 @@
  *
  * Every SDK module is required inside the function that needs it: a process that exports nothing
  * never loads the SDK. Even @opentelemetry/api is only loaded once the global object shows that
- * some OpenTelemetry API copy has registered something.
+ * some OpenTelemetry API copy has registered something. All of them are optional peer dependencies:
+ * a configured export whose packages are absent is left out with one line naming them and the
+ * command that installs them; the rest of the agent runs.
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import type { Logger } from '@opentelemetry/api-logs';
@@ -22,6 +24,7 @@ import type * as Resources from '@opentelemetry/resources';
 import type { PrometheusExporter as PrometheusExporterT } from '@opentelemetry/exporter-prometheus';
 import type { OtlpTarget, TelemetryConfig } from '../config/telemetry-env';
 import type { AgentLogger } from '../log/logger';
+import { installCommand, missingPeers } from '../optional-peers';
 import { AGENT_VERSION } from '../version';
 import { ExportWatch } from './export-watch';
 import { createOtlpLogProcessor } from './otlp-log-processor';
@@ -32,19 +35,34 @@ import { METER_NAME } from './names';
 const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 const LOGS_GLOBAL = Symbol.for('io.opentelemetry.js.api.logs');
 
+/** Set once @opentelemetry/api proved unresolvable from here (a bundled or isolated copy): not retried every tick. */
+let apiUnresolvable = false;
+
 /** The application's MeterProvider's meter, if it registered one. */
-export function globalMeter(): Meter | undefined {
+export function globalMeter(logger?: AgentLogger): Meter | undefined {
   const holder = (globalThis as Record<symbol, { metrics?: unknown } | undefined>)[API_GLOBAL];
-  if (!holder?.metrics) return undefined;
+  if (!holder?.metrics || apiUnresolvable) return undefined;
+  if (missingPeers(['@opentelemetry/api']).length > 0) {
+    apiUnresolvable = true;
+    reportMissing(logger, ['@opentelemetry/api'], 'the application registered an OpenTelemetry MeterProvider');
+    return undefined;
+  }
   const api = require('@opentelemetry/api') as typeof ApiModule;
   const meter = api.metrics.getMeter(METER_NAME, AGENT_VERSION);
   // The no-op provider hands out one shared no-op meter; anything else is a real provider.
   return meter === api.createNoopMeter() ? undefined : meter;
 }
 
+let apiLogsUnresolvable = false;
+
 /** The application's LoggerProvider's logger, if it registered one. */
-export function globalLogger(): Logger | undefined {
-  if ((globalThis as Record<symbol, unknown>)[LOGS_GLOBAL] === undefined) return undefined;
+export function globalLogger(logger?: AgentLogger): Logger | undefined {
+  if ((globalThis as Record<symbol, unknown>)[LOGS_GLOBAL] === undefined || apiLogsUnresolvable) return undefined;
+  if (missingPeers(['@opentelemetry/api-logs']).length > 0) {
+    apiLogsUnresolvable = true;
+    reportMissing(logger, ['@opentelemetry/api-logs'], 'the application registered an OpenTelemetry LoggerProvider');
+    return undefined;
+  }
   const { logs } = require('@opentelemetry/api-logs') as typeof import('@opentelemetry/api-logs');
   return logs.getLogger(METER_NAME, AGENT_VERSION);
 }
@@ -68,6 +86,55 @@ export interface PrivateNeeds {
 export interface PrivateHooks {
   logger: AgentLogger;
   onExportFailure(signal: 'metrics' | 'logs'): void;
+}
+
+/** The optional peers each private export needs (the SDKs also need @opentelemetry/api, their own peer). */
+const METRICS_SDK = ['@opentelemetry/api', '@opentelemetry/sdk-metrics', '@opentelemetry/resources'];
+const LOGS_SDK = ['@opentelemetry/api', '@opentelemetry/api-logs', '@opentelemetry/sdk-logs', '@opentelemetry/resources'];
+
+function metricExporterPackage(target: OtlpTarget): string {
+  return target.protocol === 'http/json' ? '@opentelemetry/exporter-metrics-otlp-http' : '@opentelemetry/exporter-metrics-otlp-proto';
+}
+
+function logExporterPackage(target: OtlpTarget): string {
+  return target.protocol === 'http/json' ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto';
+}
+
+function listed(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+function reportMissing(logger: AgentLogger | undefined, missing: string[], what: string): void {
+  logger?.log('agent.error', {
+    where: 'telemetry',
+    missing,
+    install: installCommand(missing),
+    message: `${what}, but ${listed(missing)} ${missing.length === 1 ? 'is' : 'are'} not installed: that telemetry is off, detection and local evidence run; install with \`${installCommand(missing)}\``,
+  });
+}
+
+/**
+ * The part of `needs` whose packages are installed; for the rest, one line names the missing
+ * packages and the install command.
+ */
+function installedNeeds(needs: PrivateNeeds, logger: AgentLogger): PrivateNeeds {
+  const missing = new Set<string>();
+  const wanted: string[] = [];
+  const usable = <T>(need: T | undefined, label: string, packages: string[]): T | undefined => {
+    if (!need) return undefined;
+    const absent = missingPeers(packages);
+    for (const name of absent) missing.add(name);
+    if (absent.length === 0) return need;
+    wanted.push(label);
+    return undefined;
+  };
+  const usableNeeds: PrivateNeeds = {
+    otlpMetrics: usable(needs.otlpMetrics, 'OTLP metrics', needs.otlpMetrics ? [...METRICS_SDK, metricExporterPackage(needs.otlpMetrics)] : []),
+    otlpLogs: usable(needs.otlpLogs, 'OTLP logs', needs.otlpLogs ? [...LOGS_SDK, logExporterPackage(needs.otlpLogs)] : []),
+    prometheus: usable(needs.prometheus, 'the Prometheus endpoint', [...METRICS_SDK, '@opentelemetry/exporter-prometheus']),
+  };
+  if (missing.size > 0) reportMissing(logger, [...missing], `${listed(wanted)} ${wanted.length === 1 ? 'is' : 'are'} configured`);
+  return usableNeeds;
 }
 
 function resource(config: TelemetryConfig): Resources.Resource {
@@ -98,8 +165,9 @@ function bounded(work: Promise<unknown>, ms: number): Promise<void> {
   });
 }
 
-export function buildPrivateProviders(config: TelemetryConfig, needs: PrivateNeeds, hooks: PrivateHooks): PrivateProviders {
-  const res = resource(config);
+export function buildPrivateProviders(config: TelemetryConfig, configured: PrivateNeeds, hooks: PrivateHooks): PrivateProviders {
+  const needs = installedNeeds(configured, hooks.logger);
+  const res = needs.otlpMetrics || needs.otlpLogs || needs.prometheus ? resource(config) : undefined;
   const metricsTo: string[] = [];
   let meterProvider: SdkMetrics.MeterProvider | undefined;
   let loggerProvider: SdkLogs.LoggerProvider | undefined;

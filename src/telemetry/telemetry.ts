@@ -139,13 +139,13 @@ export class Telemetry {
     this.decided = true;
     const meters: Meter[] = [];
     if (!this.globalMeterBound && !this.privateProviders?.metricsTo.some((d) => d.startsWith('otlp'))) {
-      const meter = globalMeter();
+      const meter = globalMeter(this.logger);
       if (meter) {
         this.globalMeterBound = true;
         meters.push(meter);
       }
     }
-    if (!this.alertLogger) this.alertLogger = globalLogger();
+    if (!this.alertLogger) this.alertLogger = globalLogger(this.logger);
 
     if (firstTime && !this.config.sdkDisabled) {
       // Private providers only for what the application does not already cover.

@@ -78,7 +78,7 @@ export class Uploader {
     this.spool = new Spool(deps.dir);
     this.identity = deps.identity ?? currentIdentity(deps.env ?? process.env);
     const target = deps.options.target;
-    this.sink = deps.sink ?? (target ? sinkFor(target, deps.options, deps.env ?? process.env) : undefined);
+    this.sink = deps.sink ?? (target ? sinkFor(target, deps.options, deps.env ?? process.env, deps.logger) : undefined);
   }
 
   /** Resumes whatever a predecessor left in the spool. */
