@@ -2,8 +2,9 @@
 'use strict';
 // `npm run demo`: the whole job end to end. Starts examples/leaky-service.js with the agent attached
 // (short 60 s window so it finishes in a few minutes), drives traffic at it over loopback, prints what
-// the agent logs as it happens, and once the leak is detected and evidence written, runs the analyzer
-// on that evidence and prints the suspects.
+// the agent logs as it happens and, every 10 s, one progress line (the detector's state, growth,
+// streak and the earliest time a verdict can come); once the leak is detected and evidence written,
+// runs the analyzer on that evidence, prints the suspects and writes the episode's HTML report.
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -17,7 +18,12 @@ const TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_MS || 6 * 60_000);
 const SETTLE_MS = Number(process.env.DEMO_SETTLE_MS || 120_000);
 
 const mb = (n) => (n / 1048576).toFixed(1) + ' MB';
-const say = (text) => process.stdout.write(`[demo ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+/** `fit`: cut the line at the terminal's edge (progress and log narration; the full lines are in the agent log). */
+const say = (text, fit = false) => {
+  const line = `[demo ${new Date().toISOString().slice(11, 19)}] ${text}`;
+  const width = process.stdout.columns || 120;
+  process.stdout.write((fit && line.length > width ? line.slice(0, width - 1) + '…' : line) + '\n');
+};
 
 fs.rmSync(DIR, { recursive: true, force: true });
 fs.mkdirSync(DIR, { recursive: true });
@@ -91,7 +97,7 @@ function readLog() {
     if (!line.trim()) continue;
     const e = JSON.parse(line);
     seen.push(e);
-    say(`agent: ${describe(e)}`);
+    say(`agent: ${describe(e)}`, true);
   }
 }
 
@@ -112,9 +118,12 @@ function describe(e) {
     case 'profile.written':
       return `heap profile written ${e.path || (e.paths || []).join(', ')}`;
     default: {
-      const { event, time, ...rest } = e;
-      void time;
-      return `${event} ${JSON.stringify(rest).slice(0, 200)}`;
+      // The event and its short scalar fields; the full line is in the agent log.
+      const fields = Object.entries(e)
+        .filter(([k, v]) => k !== 'event' && k !== 'time' && ['string', 'number', 'boolean'].includes(typeof v) && String(v).length <= 40)
+        .slice(0, 4)
+        .map(([k, v]) => `${k}=${v}`);
+      return `${e.event} ${fields.join(' ')}`;
     }
   }
 }
@@ -130,15 +139,14 @@ async function watch() {
     // Wait for the second snapshot of the pair (so the analyzer can diff), or SETTLE_MS at most.
     const snapshots = seen.filter((e) => e.event === 'snapshot.written').length;
     if (detectedAt && (snapshots >= 2 || Date.now() - detectedAt > SETTLE_MS)) break;
-    if (port && Date.now() - lastStatus > 10_000) {
+    if (port && !detectedAt && Date.now() - lastStatus > 10_000) {
       lastStatus = Date.now();
       const body = await get('/debug/leak-agent');
+      let status;
       try {
-        const s = JSON.parse(body);
-        const old = s.memory ? `heap used ${mb(s.memory.heapUsed)}, rss ${mb(s.memory.rss)}` : '';
-        const states = s.detector ? ` detector ${JSON.stringify(s.detector.states || s.detector)}` : '';
-        say(`status: sampler ${s.sampler}, ${s.gcs ?? s.records} GCs seen, ${old}${states}`.slice(0, 300));
-      } catch { /* service busy */ }
+        status = JSON.parse(body);
+      } catch { /* service busy: skip this line */ }
+      if (status) say(progressLine(status), true);
     }
   }
   finished = true;
@@ -150,6 +158,39 @@ async function watch() {
     process.exit(1);
   }
   analyse();
+}
+
+const STATE_RANK = { leak: 5, suspect: 4, plateau: 3, steady: 2, 'warming-up': 1 };
+/** Evaluations in a row a trend must hold, per sensitivity (src/detect/thresholds.ts), unless status() says. */
+const PERSISTENCE = { low: 20, normal: 15, high: 8 };
+const secs = (ms) => `${Math.max(0, Math.round(ms / 1000))} s`;
+
+/**
+ * One short line from status(): the series closest to a verdict, its growth and streak, and the
+ * earliest a verdict can come. Reads the fields defensively: a field that is absent is left out.
+ */
+function progressLine(s) {
+  const d = s.detector || {};
+  const series = d.series || d.states || {};
+  const pick = Object.values(series)
+    .filter((x) => x && typeof x.state === 'string')
+    .sort((a, b) => (STATE_RANK[b.state] || 0) - (STATE_RANK[a.state] || 0) || (a.memory === 'old_space' ? -1 : 1))[0];
+  const parts = [`up ${secs(s.uptimeMs || 0)}`];
+  if (s.memory && s.memory.heapUsed) parts.push(`heap ${mb(s.memory.heapUsed)}`);
+  if (!pick) return parts.concat(`sampler ${s.sampler}`).join(' · ');
+  parts.push(`${pick.memory} ${pick.state}`);
+  if (typeof pick.slopeBytesPerSec === 'number') parts.push(`${pick.slopeBytesPerSec >= 0 ? '+' : ''}${(pick.slopeBytesPerSec / 1024).toFixed(0)} KB/s`);
+  const persistence = d.persistence || PERSISTENCE[d.sensitivity] || PERSISTENCE.normal;
+  if (typeof pick.streak === 'number') parts.push(`streak ${pick.streak}/${persistence}`);
+  const bucketMs = d.bucketMs;
+  const windowMs = s.windowMs;
+  if (typeof bucketMs === 'number') {
+    const rest = Math.max(0, persistence - (pick.streak || 0)) * bucketMs;
+    if (pick.state === 'warming-up' && typeof windowMs === 'number') parts.push(`verdict in ≥ ${secs(windowMs - (s.uptimeMs || 0) + rest)}`);
+    else if (pick.state === 'suspect') parts.push(`verdict in ≥ ${secs(rest)}`);
+    else if (pick.state !== 'leak') parts.push('no trend yet');
+  }
+  return parts.join(' · ');
 }
 
 /** Runs the CLI on the evidence the agent left behind. */
@@ -174,6 +215,26 @@ function analyse() {
     say(`  ${s.name}: +${s.countDelta} objects, +${mb(s.sizeDelta)}, retained ${mb(s.retainedSize)}`);
     say(`    held by: ${s.path.join(' -> ')}`);
   }
+  report(cli);
+}
+
+/** Writes the episode's HTML report (verdict, memory chart, suspects, allocation sites) and says how to open it. */
+function report(cli) {
+  const leak = seen.find((e) => e.event === 'leak.detected');
+  const episode = leak && path.join(DIR, 'episodes', String(leak.episodeId));
+  if (!episode || !fs.existsSync(path.join(episode, 'manifest.json'))) {
+    say('no episode manifest was written, so there is no report');
+    return;
+  }
+  const out = path.join(episode, 'report.html');
+  const run = spawnSync(process.execPath, [cli, 'report', episode, '-o', out, '--quiet'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.status !== 0) {
+    say(`report failed: ${run.stderr.trim().split('\n').pop()}`);
+    process.exit(1);
+  }
+  say(`report: leak-agent report ${path.relative(process.cwd(), episode)} -o ${path.relative(process.cwd(), out)}`);
+  say(`open it in a browser: file://${out}`);
+  say(`  (from a shell: xdg-open ${path.relative(process.cwd(), out)}, or open ${path.relative(process.cwd(), out)} on macOS)`);
 }
 
 watch().catch((err) => {
