@@ -135,7 +135,10 @@ async function watch() {
   while (Date.now() - startedAt < TIMEOUT_MS) {
     await new Promise((r) => setTimeout(r, 500));
     readLog();
-    if (!detectedAt && seen.some((e) => e.event === 'leak.detected')) detectedAt = Date.now();
+    if (!detectedAt && seen.some((e) => e.event === 'leak.detected')) {
+      detectedAt = Date.now();
+      say(`waiting for the second heap snapshot of the pair (taken once old space has grown further), at most ${SETTLE_MS / 1000} s`);
+    }
     // Wait for the second snapshot of the pair (so the analyzer can diff), or SETTLE_MS at most.
     const snapshots = seen.filter((e) => e.event === 'snapshot.written').length;
     if (detectedAt && (snapshots >= 2 || Date.now() - detectedAt > SETTLE_MS)) break;

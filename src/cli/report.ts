@@ -107,7 +107,8 @@ export async function reportCommand(argv: string[]): Promise<number> {
   const out = args.values.get('o')?.[0] ?? args.values.get('output')?.[0] ?? path.join(dir, 'report.html');
   const say = stderrProgress(args.flags.has('quiet'));
   const data = await buildReportData(dir, say);
-  fs.writeFileSync(out, renderReportHtml(data));
+  // 0600 like the evidence it is made from: names and paths from the heap can be sensitive.
+  fs.writeFileSync(out, renderReportHtml(data), { mode: 0o600 });
   say(`wrote ${out}`);
   return 0;
 }

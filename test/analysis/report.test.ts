@@ -65,6 +65,7 @@ describe('leak-agent report', () => {
     const r = runCli(['report', episode, '-o', out]);
     expect(r.status, r.stderr).toBe(0);
     const html = fs.readFileSync(out, 'utf8');
+    expect(fs.statSync(out).mode & 0o777, 'private like the evidence it is made from').toBe(0o600);
     expect(html).toContain('CacheEntry');
     expect(html).toContain('Map');
     expect(html).toContain('handleRequest'); // top allocation site from the heap profile
