@@ -164,6 +164,40 @@ describe('leak-agent report', () => {
     });
   });
 
+  it('the CSP alone blocks markup that got onto the page, and still runs the page script', async (ctx) => {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`skipped: ${CHROMIUM} is not installed (apt-get install -y --no-install-recommends chromium)`);
+      ctx.skip();
+      return;
+    }
+    const out = path.join(dir, 'report.html');
+    if (!fs.existsSync(out)) expect(runCli(['report', episode, '-o', out, '--quiet']).status).toBe(0);
+    // As if escaping had missed a field: markup inserted straight into the page.
+    const injected = path.join(dir, 'injected.html');
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toContain('<h2>GC pauses</h2>');
+    fs.writeFileSync(injected, html.replace('<h2>GC pauses</h2>', `<h2>GC pauses</h2>${img('handler')}<script>alert('inline')</script><div style="display:none" id="styled">x</div>`));
+    await withPage(async (page) => {
+      const dialogs: string[] = [];
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content Security Policy/.test(m.text())) violations.push(m.text());
+      });
+      await page.goto('file://' + injected);
+      await page.waitForSelector('body[data-rendered="true"]', { timeout: 20_000 });
+      await page.waitForTimeout(500);
+      expect(dialogs).toEqual([]);
+      expect(violations.some((v) => /inline script/.test(v))).toBe(true);
+      expect(violations.some((v) => /inline event handler/.test(v))).toBe(true);
+      // An inline style attribute is refused too: the element stays visible.
+      expect(await page.isVisible('#styled')).toBe(true);
+    });
+  });
+
   it('opens in headless Chromium with its charts drawn and no page errors', async (ctx) => {
     if (!fs.existsSync(CHROMIUM)) {
       console.log(`skipped: ${CHROMIUM} is not installed (apt-get install -y --no-install-recommends chromium)`);
