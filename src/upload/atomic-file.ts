@@ -3,17 +3,23 @@
  * power cut or SIGKILL the file is either the old version or the new one, never half of each.
  */
 import { promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
+import { CREATE_EXCLUSIVE } from '../evidence/safe-fs';
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`;
-  const handle = await fsp.open(tmp, 'w', 0o600);
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // A new file (O_EXCL), never through a link (O_NOFOLLOW), private from its first byte.
+  const handle = await fsp.open(tmp, CREATE_EXCLUSIVE, 0o600);
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fsp.rm(tmp, { force: true });
+    throw err;
   }
+  await handle.close();
   try {
     await fsp.rename(tmp, file);
   } catch (err) {

@@ -11,6 +11,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import type { StagedCopy } from './spool';
+import { CREATE_EXCLUSIVE, READ_NOFOLLOW } from '../evidence/safe-fs';
 import { Throttle } from './throttle';
 
 /** Level 1: heap snapshots (JSON) still shrink several fold, at a fraction of level 6's CPU. */
@@ -25,15 +26,17 @@ export async function stageCompressed(source: string, dest: string, partSize: nu
   await ensureRoom(dest, sourceBytes);
   const tap = new ChecksumTap(partSize);
   const tmp = `${dest}.tmp`;
+  // A leftover of a process that died while staging this entry (the entry's lock kept others away).
+  await fsp.rm(tmp, { force: true });
   try {
     await pipeline(
       createReadStream(source, { highWaterMark: 256 * 1024 }),
       new Throttle(maxBytesPerSec),
       createGzip({ level: GZIP_LEVEL, chunkSize: 128 * 1024, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY }),
       tap,
-      createWriteStream(tmp, { mode: 0o600 }),
+      createWriteStream(tmp, { flags: CREATE_EXCLUSIVE as unknown as string, mode: 0o600 }),
     );
-    const handle = await fsp.open(tmp, 'r+');
+    const handle = await fsp.open(tmp, READ_NOFOLLOW);
     try {
       await handle.sync();
     } finally {

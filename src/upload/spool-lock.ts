@@ -10,6 +10,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { CREATE_EXCLUSIVE } from '../evidence/safe-fs';
 
 const FOREIGN_LOCK_STALE_MS = 60 * 60_000;
 /** Unique to this process: distinguishes us from a dead predecessor that had the same pid. */
@@ -27,7 +28,7 @@ export async function acquireLock(file: string): Promise<LockResult> {
   const body: LockBody = { pid: process.pid, token: TOKEN, host: os.hostname() };
   for (let tries = 0; tries < 2; tries += 1) {
     try {
-      await fsp.writeFile(file, JSON.stringify(body), { flag: 'wx', mode: 0o600 });
+      await fsp.writeFile(file, JSON.stringify(body), { flag: CREATE_EXCLUSIVE, mode: 0o600 });
       return { acquired: true };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

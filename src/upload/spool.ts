@@ -9,6 +9,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { EvidenceKind } from '../evidence/manifest-types';
+import { ensureTreeDir } from '../evidence/safe-fs';
 import { syncDir, writeFileAtomic } from './atomic-file';
 
 export interface StagedCopy {
@@ -39,12 +40,14 @@ export interface SpoolEntry {
   /** Key relative to the sink's prefix (see object-key.ts), fixed at enqueue time. */
   key: string;
   staged: StagedCopy | null;
+  /** sha256 of the source as the episode's manifest lists it (absent for loose files and the manifest). */
+  sha256?: string;
 }
 
 export class Spool {
   readonly dir: string;
 
-  constructor(agentDir: string) {
+  constructor(private readonly agentDir: string) {
     this.dir = path.join(agentDir, 'spool');
   }
 
@@ -66,7 +69,8 @@ export class Spool {
   }
 
   async add(entry: SpoolEntry): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Created by the agent, 0700, never through a link or into another user's folder (safe-fs.ts).
+    ensureTreeDir(this.agentDir, this.dir);
     await writeFileAtomic(this.entryPath(entry.id), JSON.stringify(entry));
   }
 

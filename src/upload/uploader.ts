@@ -3,8 +3,11 @@
  * configured sink, off the hot path.
  *
  *   enqueue ─> spool entry (atomic) ─> [lock] ─> gzip staging copy ─> sink.put ─> store confirmed
- *           ─> URI into the episode manifest ─> entry removed ─> `upload.done`
+ *           ─> delivered.json + URI into the episode manifest ─> entry removed ─> `upload.done`
  *
+ * - Exactly once per episode: an artifact already confirmed for this target (delivered.json beside
+ *   the manifest, same key and content) is neither spooled nor sent again, whichever process ships
+ *   the episode and however often; the manifest goes again only when the files it lists changed.
  * - One upload at a time: bounded memory and bandwidth, whatever the backlog.
  * - A retryable failure pauses the whole sink (exponential backoff, full jitter, capped) instead
  *   of hammering a store that is down with every queued entry.
@@ -20,7 +23,7 @@ import type { EvidenceFile, EvidenceKind } from '../evidence/manifest-types';
 import type { AgentLogger } from '../log/logger';
 import { backoffDelayMs } from './backoff';
 import { NoRoomError, stageCompressed } from './compress';
-import { manifestPath, readManifest, recordUri } from './manifest-update';
+import { isDelivered, manifestDigest, manifestPath, readDelivered, readManifest, recordDelivered, recordUri } from './manifest-update';
 import { currentIdentity, objectKey, type KeyIdentity } from './object-key';
 import type { UploadOptions } from './options';
 import { sinkFor } from './sink-for';
@@ -133,15 +136,18 @@ export class Uploader {
     const episodeTime = Number.isFinite(manifestTime) ? manifestTime : req.episodeTime ?? NaN;
     const time = Number.isFinite(episodeTime) ? episodeTime : Date.now();
 
-    let files: { path: string; kind: EvidenceKind | 'file' }[] = (req.files ?? []).map((f) =>
-      typeof f === 'string' ? { path: f, kind: 'file' as const } : { path: f.path, kind: f.kind });
+    type Wanted = { path: string; kind: EvidenceKind | 'file'; sha256: string | null };
+    let files: Wanted[] = (req.files ?? []).map((f) =>
+      typeof f === 'string' ? { path: f, kind: 'file' as const, sha256: null } : { path: f.path, kind: f.kind, sha256: f.sha256 ?? null });
     if (files.length === 0 && manifest && episodeDir) {
-      files = manifest.files.filter((f) => !f.uri && f.kind !== 'manifest').map((f) => ({ path: path.resolve(episodeDir, f.path), kind: f.kind }));
+      files = manifest.files.filter((f) => !f.uri && f.kind !== 'manifest').map((f) => ({ path: path.resolve(episodeDir, f.path), kind: f.kind, sha256: f.sha256 ?? null }));
     }
+    const delivered = episodeDir ? await readDelivered(episodeDir) : undefined;
+    const target = this.sink?.display;
     const existing = await this.spool.list();
     const known = new Set(existing.map((e) => `${e.source}\n${e.key}`));
     let added = 0;
-    const add = async (source: string, kind: EvidenceKind | 'file'): Promise<void> => {
+    const add = async (source: string, kind: EvidenceKind | 'file', sha256: string | null, filesDigest?: string): Promise<void> => {
       const abs = path.resolve(source);
       let bytes: number;
       try {
@@ -152,9 +158,11 @@ export class Uploader {
       }
       const key = objectKey(this.identity, episodeId, time, path.basename(abs));
       if (known.has(`${abs}\n${key}`)) return; // already spooled: enqueue is idempotent
+      if (delivered && target && isDelivered(delivered, key, target, sha256, filesDigest)) return; // already at the sink
       const now = Date.now();
       const entry: SpoolEntry = {
         schema: 'leak-agent/spool@1', id: Spool.newId(now), createdAt: now, episodeId, episodeDir, kind, source: abs, bytes, key, staged: null,
+        ...(sha256 ? { sha256 } : {}),
       };
       await this.spool.add(entry);
       known.add(`${abs}\n${key}`);
@@ -162,9 +170,9 @@ export class Uploader {
       added += 1;
       this.deps.logger.log('upload.queued', { id: entry.id, source: abs, key, bytes, episodeId, target: this.sink?.display ?? null });
     };
-    for (const f of files) await add(f.path, f.kind);
+    for (const f of files) await add(f.path, f.kind, f.sha256);
     // The manifest goes last (see pick()); record it now so a crash cannot forget it.
-    if (episodeDir && manifest) await add(manifestPath(episodeDir), 'manifest');
+    if (episodeDir && manifest) await add(manifestPath(episodeDir), 'manifest', null, manifestDigest(manifest));
     await this.enforceBounds(existing);
     if (added > 0) this.kick();
     return added;
@@ -279,6 +287,14 @@ export class Uploader {
       // Re-read under the lock: another process may have finished (and removed) it meanwhile.
       const current = (await this.spool.list()).find((e) => e.id === entry.id);
       if (!current) return;
+      // The manifest is read now, as it will be sent: its digest is what the delivery record keeps.
+      const manifest = current.kind === 'manifest' && current.episodeDir ? await readManifest(current.episodeDir) : undefined;
+      const filesDigest = manifest ? manifestDigest(manifest) : undefined;
+      if (current.episodeDir && (await this.alreadyDelivered(current, sink, filesDigest))) {
+        await this.spool.remove(current.id);
+        this.attempts.delete(current.id);
+        return;
+      }
       if (!current.staged || !(await exists(current.staged.path))) {
         if (!(await exists(current.source))) {
           this.fail(current, `source file ${current.source} is gone (deleted before it could be uploaded); entry removed`, attempt, false, null);
@@ -289,6 +305,14 @@ export class Uploader {
         await this.spool.update(current);
       }
       const result = await sink.put({ key: current.key, staged: current.staged, maxBytesPerSec: this.deps.options.maxBytesPerSec });
+      if (current.episodeDir) {
+        // Recorded before the spool entry goes: a crash in between finds it delivered and sends nothing twice.
+        await recordDelivered(current.episodeDir, current.key, {
+          target: sink.display, uri: result.uri, sha256: current.sha256 ?? null, bytes: current.bytes, at: new Date().toISOString(),
+          ...(filesDigest ? { filesDigest } : {}),
+        }).catch((err: Error) =>
+          this.deps.logger.log('agent.error', { where: 'upload', message: `could not record the delivery of ${result.uri} in ${current.episodeDir as string}: ${err.message}` }));
+      }
       if (current.episodeDir && current.kind !== 'manifest') {
         await recordUri(current.episodeDir, current.source, result.uri).catch((err: Error) =>
           this.deps.logger.log('agent.error', { where: 'upload', message: `could not record ${result.uri} in ${manifestPath(current.episodeDir as string)}: ${err.message}` }));
@@ -319,6 +343,13 @@ export class Uploader {
       this.inflight = undefined;
       await releaseLock(lockFile).catch(() => undefined);
     }
+  }
+
+  /** Confirmed for this target already (by this process before a crash, or by another one)? */
+  private async alreadyDelivered(entry: SpoolEntry, sink: Sink, filesDigest: string | undefined): Promise<boolean> {
+    if (!entry.episodeDir) return false;
+    const record = await readDelivered(entry.episodeDir);
+    return isDelivered(record, entry.key, sink.display, entry.sha256 ?? null, filesDigest);
   }
 
   private fail(entry: Partial<SpoolEntry>, reason: string, attempt: number, willRetry: boolean, nextAttemptInMs: number | null): void {
