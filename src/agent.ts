@@ -15,6 +15,7 @@ import { readProcessMemory } from './process/memory';
 import { selectSampler } from './sampler/select';
 import type { Sampler } from './sampler/types';
 import { AGENT_VERSION } from './version';
+import { agentDirProblem } from './evidence/safe-fs';
 
 /** Container figures change slowly and cost a few syscalls; read them every few drains, not every one. */
 const CONTAINER_READ_EVERY = 5;
@@ -65,6 +66,9 @@ export class Agent {
       this.sampler = choice.sampler;
       this.samplerReason = choice.reason;
       this.sampler?.start();
+      // One line at start when the evidence directory cannot be trusted; every capture then refuses it too (safe-fs.ts).
+      const dirProblem = agentDirProblem(this.config.dir);
+      if (dirProblem) this.logger.log('agent.error', { where: 'evidence', message: `${dirProblem}; the agent runs without evidence (no snapshot, profile or spool) until this is fixed` });
       this.nearOom = armNearOom(this.config, this.logger, new Date(this.startedAt));
       this.running = true;
       const memory = readProcessMemory();

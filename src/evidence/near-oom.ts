@@ -15,6 +15,7 @@ import type { AgentConfig } from '../config/env';
 import type { AgentLogger } from '../log/logger';
 import type { NativeAddon } from '../native/addon';
 import { decideNative } from '../native/decide';
+import { ensureTreeDir } from './safe-fs';
 
 /**
  * Borrowed heap headroom when the callback fires. Enough for V8 to materialise the profile's
@@ -53,7 +54,7 @@ export function armNearOom(config: AgentConfig, logger: AgentLogger, startedAt: 
 
 function arm(addon: NativeAddon, dir: string, logger: AgentLogger, startedAt: Date): NearOomHandle {
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    ensureTreeDir(dir, dir); // refuses a link or another user's directory (safe-fs.ts)
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
     return inert('unavailable', `cannot write to LEAK_AGENT_DIR ${dir}: ${(err as Error).message}`);

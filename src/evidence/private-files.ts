@@ -1,31 +1,31 @@
 /**
  * How evidence reaches disk: private (files 0600 in 0700 directories, since heap contents include
  * secrets, tokens and personal data), complete or absent (temporary name, fsync, rename, fsync of
- * the directory), and never half-written (any failure removes the temporary file).
+ * the directory), never half-written (any failure removes the temporary file), and never through a
+ * link or into a directory another user controls (safe-fs.ts).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { CREATE_EXCLUSIVE, READ_NOFOLLOW, ensureTreeDir } from './safe-fs';
 
-/** Creates `dir` (and missing parents) with mode 0700 and tightens an existing one we own to 0700. */
-export function ensurePrivateDir(dir: string): void {
-  // One level at a time rather than { recursive: true }: Node's recursive mkdir reports ENOENT for a
-  // read-only or forbidden parent, where the operator needs to read EROFS or EACCES.
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
-    missing.unshift(d);
-    if (path.dirname(d) === d) break;
-  }
-  for (const d of missing) {
-    try {
-      fs.mkdirSync(d, { mode: 0o700 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
-  const st = fs.statSync(dir);
-  if ((st.mode & 0o077) !== 0 && typeof process.getuid === 'function' && st.uid === process.getuid()) fs.chmodSync(dir, 0o700);
+/**
+ * Creates `dir` (each missing level 0700) inside the agent's tree rooted at `root` and checks every
+ * level from the root down (safe-fs.ts): an existing directory is used only if it is a real
+ * directory of this user that others cannot write, and is never chmod'ed. Without `root`, the root
+ * is read from the tree's layout: `<root>/episodes/<id>`, `<root>/on-demand`, `<root>/spool`.
+ */
+export function ensurePrivateDir(dir: string, root: string = layoutRoot(dir)): void {
+  ensureTreeDir(root, dir);
+}
+
+function layoutRoot(dir: string): string {
+  const abs = path.resolve(dir);
+  const parent = path.dirname(abs);
+  if (path.basename(parent) === 'episodes') return path.dirname(parent);
+  if (['on-demand', 'spool', 'episodes'].includes(path.basename(abs))) return parent;
+  return abs;
 }
 
 let tempCounter = 0;
@@ -36,7 +36,7 @@ export function tempNameFor(finalPath: string): string {
 }
 
 export function fsyncPath(file: string): void {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, READ_NOFOLLOW);
   try {
     fs.fsyncSync(fd);
   } finally {
@@ -62,13 +62,21 @@ export function removeQuietly(file: string): void {
 }
 
 /**
- * Moves a complete temporary file into place: fsync, chmod 0600, rename, fsync of the directory.
+ * Moves a complete temporary file into place: fsync, mode 0600, rename, fsync of the directory.
+ * The temporary file is one the agent has just written (V8 creates a snapshot's with the umask's
+ * mode): its mode is set through the open descriptor, never through a path that could be a link.
  * On failure the temporary file is removed and the error rethrown.
  */
 export function commitTempFile(tmp: string, finalPath: string): void {
   try {
-    fsyncPath(tmp);
-    fs.chmodSync(tmp, 0o600);
+    const fd = fs.openSync(tmp, READ_NOFOLLOW);
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw new Error(`${tmp} is not a regular file`);
+      fs.fchmodSync(fd, 0o600);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, finalPath);
   } catch (err) {
     removeQuietly(tmp);
@@ -81,7 +89,7 @@ export function commitTempFile(tmp: string, finalPath: string): void {
 export function writeFileAtomic(finalPath: string, data: string | Uint8Array): void {
   const tmp = tempNameFor(finalPath);
   try {
-    fs.writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    fs.writeFileSync(tmp, data, { mode: 0o600, flag: CREATE_EXCLUSIVE as unknown as string });
   } catch (err) {
     removeQuietly(tmp);
     throw err;
@@ -93,7 +101,7 @@ export function writeFileAtomic(finalPath: string, data: string | Uint8Array): v
 export function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
-    fs.createReadStream(file, { highWaterMark: 1 << 20 })
+    fs.createReadStream(file, { highWaterMark: 1 << 20, flags: READ_NOFOLLOW as unknown as string })
       .on('data', (chunk) => hash.update(chunk))
       .on('error', reject)
       .on('end', () => resolve(hash.digest('hex')));

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './private-files';
+import { READ_NOFOLLOW } from './safe-fs';
 
 const DAY_MS = 86_400_000;
 /** The per-day limit is validated to at most 1000, so this bound never loses a relevant entry. */
@@ -22,7 +23,7 @@ export class SnapshotLedger {
   /** Snapshot times of the last 24 h; an unreadable or corrupt ledger counts as empty. */
   read(now = Date.now()): number[] {
     try {
-      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as { writes?: unknown };
+      const parsed = JSON.parse(readNoFollow(this.file)) as { writes?: unknown };
       if (!Array.isArray(parsed.writes)) return [];
       return parsed.writes.filter((t): t is number => typeof t === 'number' && t > now - DAY_MS && t <= now + 60_000);
     } catch {
@@ -62,5 +63,14 @@ export class SnapshotLedger {
     scan(path.join(this.dir, 'episodes'), 1);
     scan(path.join(this.dir, 'on-demand'), 0);
     return found.sort((a, b) => a.mtimeMs - b.mtimeMs);
+  }
+}
+
+function readNoFollow(file: string): string {
+  const fd = fs.openSync(file, READ_NOFOLLOW);
+  try {
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -67,7 +67,7 @@ export class Snapshotter {
     const dir = path.dirname(req.path);
     if (this.opts.snapshotsEnabled) {
       try {
-        ensurePrivateDir(dir);
+        ensurePrivateDir(dir, this.opts.dir);
       } catch (err) {
         return skip('directory', `cannot create the evidence directory ${dir}: ${(err as Error).message}`);
       }
