@@ -82,3 +82,23 @@ export function checkSeries(value: unknown, file: string): EpisodeSeries {
   }
   return value as unknown as EpisodeSeries;
 }
+
+/**
+ * A sampling heap profile (`.heapprofile`): every node of the tree an object with a `callFrame`
+ * object, a numeric `selfSize` and a `children` array. Throws EpisodeError (the report notes it).
+ */
+export function checkHeapProfile(value: unknown, file: string): void {
+  const fail = (what: string): never => {
+    throw new EpisodeError(`${file} is not a sampling heap profile: ${what}`);
+  };
+  if (!isObject(value)) fail(`it is ${jsonType(value)}, expected an object with "head"`);
+  const stack: unknown[] = [(value as Json).head];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isObject(node)) return fail('a node is not an object');
+    if (!isObject(node.callFrame)) fail(`a node's "callFrame" is ${jsonType(node.callFrame)}, expected an object`);
+    if (typeof node.selfSize !== 'number') fail(`a node's "selfSize" is ${jsonType(node.selfSize)}, expected a number`);
+    if (!Array.isArray(node.children)) return fail(`a node's "children" is ${jsonType(node.children)}, expected an array`);
+    for (const child of node.children) stack.push(child);
+  }
+}

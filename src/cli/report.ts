@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { analyzeFiles, isSamplingHeapProfile, topAllocationSites, type AnalysisReport, type AllocationSite } from '../analysis';
 import type { EpisodeSeries, EvidenceFile } from '../evidence/manifest-types';
 import { parseArgs, UsageError } from './args';
-import { checkManifest, checkSeries, EpisodeError } from './episode-check';
+import { checkHeapProfile, checkManifest, checkSeries, EpisodeError } from './episode-check';
 import { stderrProgress } from './progress';
 import { renderReportHtml, type ReportData } from './report-html';
 
@@ -89,6 +89,7 @@ export async function buildReportData(dir: string, say: (m: string) => void = ()
     }
     try {
       const prof = readJson<unknown>(p, 'heap profile');
+      checkHeapProfile(prof, p);
       if (!isSamplingHeapProfile(prof)) throw new EpisodeError(`${p} is not a sampling heap profile (no head.callFrame/selfSize/children)`);
       sites = topAllocationSites(prof, 15);
       break;

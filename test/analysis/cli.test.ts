@@ -178,6 +178,8 @@ describe('leak-agent report: malformed episode files', () => {
   it('display fields of the wrong type and a malformed series still give a report, with notes', () => {
     const m = valid();
     m.verdict = { ...verdict, pValue: 'tiny', points: null, confidence: {} };
+    const profile = write('odd.heapprofile', JSON.stringify({ head: { callFrame: {}, selfSize: 0, children: [null] } }));
+    m.files = [{ kind: 'heapprofile', path: profile, bytes: 1, sha256: 'x' }];
     const ep = episodeWith(m, null);
     const out = path.join(ep, 'report.html');
     const r = runCli(['report', ep, '-o', out, '--quiet']);
@@ -185,6 +187,7 @@ describe('leak-agent report: malformed episode files', () => {
     const html = fs.readFileSync(out, 'utf8');
     expect(html).toContain('manifest fields not of the expected type, shown as —: verdict.confidence, verdict.pValue, verdict.points');
     expect(html).toMatch(/series\.json: the series is null, expected a JSON object/);
+    expect(html).toMatch(/odd\.heapprofile is not a sampling heap profile: a node is not an object/);
   });
 
   it('an episode path that is not a directory, and an output that cannot be written', () => {
