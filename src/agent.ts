@@ -9,6 +9,7 @@ import { armNearOom, type NearOomHandle } from './evidence/near-oom';
 import { nativeProfilerBackend } from './evidence/native-profiler';
 import { decideNative } from './native/decide';
 import { createLogger, type AgentLogger } from './log/logger';
+import { redactDeep } from './log/redact-secrets';
 import { Policy, type SnapshotOutcome } from './policy/policy';
 import { readContainerMemory, type ContainerMemory } from './process/container';
 import { readProcessMemory } from './process/memory';
@@ -142,9 +143,10 @@ export class Agent {
     }
   }
 
+  /** Redacted like every log line: an endpoint or upload URL here never shows its credentials. */
   status(): Record<string, unknown> {
     const counters = this.sampler?.counters();
-    return {
+    return redactDeep({
       running: this.running,
       sampler: this.sampler?.kind ?? 'none',
       samplerReason: this.samplerReason,
@@ -156,7 +158,7 @@ export class Agent {
       dropped: counters?.dropped ?? 0,
       nearOom: this.nearOom?.state ?? 'off',
       ...this.policy.status(),
-    };
+    });
   }
 
   /** Stops at once; the returned promise settles when telemetry has flushed (bounded, never rejects). */

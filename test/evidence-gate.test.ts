@@ -175,7 +175,7 @@ describe('evidence environment', () => {
       'LEAK_AGENT_DISK_BUDGET', 'LEAK_AGENT_SNAPSHOT_PAIR', 'LEAK_AGENT_SIGNAL',
     ]);
     expect(problems.find((p) => p.variable === 'LEAK_AGENT_SIGNAL')).toMatchObject({ value: 'SIGTERM', using: 'off' });
-    expect(problems.find((p) => p.variable === 'LEAK_AGENT_PROFILE_INTERVAL')?.expected).toMatch(/between 1KiB and 64MiB/);
+    expect(problems.find((p) => p.variable === 'LEAK_AGENT_PROFILE_INTERVAL')?.expected).toMatch(/from 1KiB to 64MiB/);
     expect(config.evidence.signal).toBeNull();
     expect(config.evidence.profile).toBe('suspect');
   });

@@ -50,6 +50,50 @@ describe('Prometheus pull endpoint', () => {
     expect((await child.exited).code).toBe(0);
   });
 
+  it.skipIf(!bin)('on IPv6 loopback ([::1]:port) a real Prometheus scrapes it too', async () => {
+    const port = await freePort();
+    child = startChild('retain-and-report.js', { LEAK_AGENT_PROMETHEUS: `[::1]:${port}` });
+    const listening = await waitFor(() => child!.log.find((l) => l.event === 'telemetry.prometheus'), 'the pull endpoint to listen');
+    expect(listening).toMatchObject({ url: `http://[::1]:${port}/metrics` });
+    const direct = await fetch(`http://[::1]:${port}/metrics`);
+    expect(direct.status).toBe(200);
+    await server.start(bin!, `[::1]:${port}`);
+    let series: Awaited<ReturnType<PrometheusServer['query']>> = [];
+    const deadline = Date.now() + 30_000;
+    while (series.length === 0 && Date.now() < deadline) {
+      series = await server.query('v8js_memory_heap_used{job="leak-agent",v8js_heap_space_name="old_space"}');
+      if (series.length === 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(series, server.output.slice(-2000)).toHaveLength(1);
+    expect(series[0]!.metric.instance).toBe(`[::1]:${port}`);
+    await server.stop();
+    child.send({ cmd: 'stop' });
+    expect((await child.exited).code).toBe(0);
+  });
+
+  it('/metrics answers GET and HEAD only; other methods get 405 with Allow, other paths 404', async () => {
+    const port = await freePort();
+    const c = startChild('retain-and-report.js', { LEAK_AGENT_PROMETHEUS: String(port) });
+    child = c;
+    await waitFor(() => c.log.find((l) => l.event === 'telemetry.prometheus'), 'the pull endpoint to listen');
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const get = await fetch(url);
+    expect(get.status).toBe(200);
+    expect(await get.text()).toContain('v8js_memory_heap_used');
+    const head = await fetch(url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+      const res = await fetch(url, { method, body: method === 'DELETE' ? undefined : 'x' });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/metrics?x=1`)).status).toBe(200);
+    c.send({ cmd: 'stop' });
+    expect((await c.exited).code).toBe(0);
+  });
+
   it('a port already taken: one clear agent.error line, the agent keeps running', async () => {
     const net = await import('node:net');
     const blocker = net.createServer();

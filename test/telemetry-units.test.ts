@@ -84,6 +84,25 @@ describe('telemetry configuration from the environment', () => {
     expect(parsePrometheusAddress('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
     for (const bad of ['', 'abc', '70000', '0', 'host:', ':9464']) expect(parsePrometheusAddress(bad), bad).toBeUndefined();
     expect(read({ LEAK_AGENT_PROMETHEUS: 'off' }).config.prometheus).toBeUndefined();
+    expect(read({ LEAK_AGENT_PROMETHEUS: 'off' }).problems).toEqual([]);
+  });
+
+  it('LEAK_AGENT_PROMETHEUS=0 is refused with a line saying how to turn the endpoint off, not read as off in silence', () => {
+    const { config, problems } = readConfig({ LEAK_AGENT_PROMETHEUS: '0' });
+    expect(config.telemetry.prometheus).toBeUndefined();
+    expect(problems).toEqual([expect.objectContaining({ variable: 'LEAK_AGENT_PROMETHEUS', value: '0', using: 'no Prometheus endpoint' })]);
+    expect(problems[0]!.expected).toMatch(/off/);
+  });
+
+  it('an endpoint with a path or a query keeps both on the signal URL', () => {
+    expect(read({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/?tenant=a' }).config.metrics?.url).toBe('http://c:4318/otlp/v1/metrics?tenant=a');
+  });
+
+  it('every interval and timeout has an upper bound', () => {
+    const { config, problems } = read({ OTEL_METRIC_EXPORT_INTERVAL: '99999999999999999999', OTEL_EXPORTER_OTLP_TIMEOUT: '86400000', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' });
+    expect(problems.sort()).toEqual(['OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_METRIC_EXPORT_INTERVAL']);
+    expect(config.exportIntervalMs).toBe(60_000);
+    expect(config.metrics?.timeoutMs).toBe(10_000);
   });
 
   it('is part of the agent configuration, and its problems are reported like the others', () => {

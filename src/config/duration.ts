@@ -6,7 +6,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 
 /** Returns milliseconds, or undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
+  const match = /^\s*(\d{1,16}(?:\.\d{1,6})?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
   if (!match) return undefined;
   const value = Number(match[1]);
   const unit = (match[2] ?? 's').toLowerCase();

@@ -2,16 +2,20 @@
  * Reads the agent's configuration from the environment once, at start.
  *
  * Rule from the contract: a bad value never crashes the host. Each bad value becomes one
- * `ConfigProblem` (variable, value, what was expected, what we do instead) that the agent logs
- * as a single clear line; the configuration then carries the safe default.
+ * `ConfigProblem` (variable, value, what was expected, what we do instead; problems.ts) that the
+ * agent logs as a single clear line; the configuration then carries the safe default. Every reader
+ * (this file, telemetry-env.ts, evidence-env.ts, upload-env.ts) takes the same `ProblemSink`.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatDuration, parseDuration } from './duration';
 import { readTelemetryConfig, type TelemetryConfig } from './telemetry-env';
 import { readEvidenceConfig, type EvidenceConfig } from './evidence-env';
-import { readUploadOptions, type UploadOptions } from '../upload/options';
+import { readUploadConfig, type UploadOptions } from './upload-env';
+import { problemCollector, type ConfigProblem, type Env } from './problems';
+import { EnvReader } from './read';
 import { isSensitivity, type Sensitivity } from '../detect/thresholds';
+
+export type { ConfigProblem } from './problems';
 
 export type LogTarget = { kind: 'stderr' } | { kind: 'stdout' } | { kind: 'file'; path: string };
 
@@ -25,7 +29,7 @@ export interface AgentConfig {
   readonly snapshots: boolean;
   /** Where evidence goes (`file:///…`, `s3://…`, `https://…`); undefined = keep in `dir`. */
   readonly upload: string | undefined;
-  /** Parsed target, headers, spool bounds and retry settings (see src/upload/options.ts). */
+  /** Parsed target, headers, spool bounds and retry settings (upload-env.ts). */
   readonly uploadOptions: UploadOptions;
   readonly log: LogTarget;
   /** `auto` tries the native addon first; `off` forces the JS fallback. */
@@ -45,95 +49,61 @@ export interface AgentConfig {
   readonly confirmGc: boolean;
 }
 
-export interface ConfigProblem {
-  variable: string;
-  value: string;
-  expected: string;
-  using: string;
-}
-
 /** Production default: long enough that a traffic cycle or a cache warm-up is not mistaken for a leak. */
 export const DEFAULT_WINDOW_MS = 30 * 60_000;
 
-type Env = Record<string, string | undefined>;
+/** A week: the longest history a leak decision may look at (the detector keeps its series bounded in points, not time). */
+export const MAX_WINDOW_MS = 7 * 86_400_000;
+
+const ON = ['on', 'true', '1', 'yes'];
+const OFF = ['off', 'false', '0', 'no'];
+
+/** A path the agent may write under: no NUL or control characters, no `..` segment (resolved against the working directory otherwise). */
+function safePath(r: EnvReader, variable: string, expected: string, using: string): string | undefined {
+  const v = r.text(variable, expected, using);
+  if (v === undefined) return undefined;
+  if (v.split(/[\\/]/).includes('..')) {
+    r.problem(variable, `${expected} without .. segments`, using);
+    return undefined;
+  }
+  return path.resolve(v);
+}
 
 export function readConfig(env: Env = process.env): { config: AgentConfig; problems: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-  const problem = (variable: string, expected: string, using: string): void => {
-    problems.push({ variable, value: String(env[variable]), expected, using });
-  };
+  const { problems, problem } = problemCollector(env);
+  const r = new EnvReader(env, problem);
 
-  const flag = (variable: string, truthy: string[], falsy: string[], fallback: boolean): boolean => {
-    const raw = env[variable];
-    if (raw === undefined || raw.trim() === '') return fallback;
-    const v = raw.trim().toLowerCase();
-    if (truthy.includes(v)) return true;
-    if (falsy.includes(v)) return false;
-    problem(variable, `one of ${[...truthy, ...falsy].join(', ')}`, String(fallback ? truthy[0] : falsy[0]));
-    return fallback;
-  };
-
-  const enabled = flag('LEAK_AGENT_ENABLED', ['true', '1', 'yes', 'on'], ['false', '0', 'no', 'off'], true);
-  const snapshots = flag('LEAK_AGENT_SNAPSHOTS', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
+  const enabled = r.flag('LEAK_AGENT_ENABLED', ['true', '1', 'yes', 'on'], ['false', '0', 'no', 'off'], true);
+  const snapshots = r.flag('LEAK_AGENT_SNAPSHOTS', ON, OFF, true);
 
   const defaultDir = path.join(os.tmpdir(), 'leak-agent');
-  let dir = defaultDir;
-  const rawDir = env.LEAK_AGENT_DIR;
-  if (rawDir !== undefined && rawDir.trim() !== '') {
-    if (rawDir.includes('\0')) problem('LEAK_AGENT_DIR', 'a directory path', defaultDir);
-    else dir = path.resolve(rawDir.trim());
-  }
+  const dir = safePath(r, 'LEAK_AGENT_DIR', 'a directory path', defaultDir) ?? defaultDir;
 
-  let windowMs = DEFAULT_WINDOW_MS;
-  const rawWindow = env.LEAK_AGENT_WINDOW;
-  if (rawWindow !== undefined && rawWindow.trim() !== '') {
-    const parsed = parseDuration(rawWindow);
-    // Below 10 s there are too few full GCs for any trend statistic to mean anything.
-    if (parsed === undefined || parsed < 10_000) {
-      problem('LEAK_AGENT_WINDOW', 'a duration of at least 10s such as 90s, 30m or 6h', formatDuration(DEFAULT_WINDOW_MS));
-    } else windowMs = parsed;
-  }
+  // Below 10 s there are too few full GCs for any trend statistic to mean anything.
+  const windowMs = r.duration('LEAK_AGENT_WINDOW', { min: 10_000, max: MAX_WINDOW_MS, fallback: DEFAULT_WINDOW_MS });
 
-  // --- upload: precise validation of LEAK_AGENT_UPLOAD and LEAK_AGENT_UPLOAD_* ---
-  const uploadRead = readUploadOptions(env);
-  problems.push(...uploadRead.problems);
-  const upload = uploadRead.upload;
-  // --- end upload ---
+  const { options: uploadOptions, upload } = readUploadConfig(env, problem);
 
   let log: LogTarget = { kind: 'stderr' };
-  const rawLog = env.LEAK_AGENT_LOG;
-  if (rawLog !== undefined && rawLog.trim() !== '') {
-    const v = rawLog.trim();
-    if (v === 'stderr') log = { kind: 'stderr' };
-    else if (v === 'stdout') log = { kind: 'stdout' };
-    else if (v.includes('\0')) problem('LEAK_AGENT_LOG', 'stderr, stdout or a file path', 'stderr');
-    else log = { kind: 'file', path: path.resolve(v) };
+  const rawLog = r.raw('LEAK_AGENT_LOG');
+  if (rawLog === 'stdout') log = { kind: 'stdout' };
+  else if (rawLog !== undefined && rawLog !== 'stderr') {
+    const file = safePath(r, 'LEAK_AGENT_LOG', 'stderr, stdout or a file path', 'stderr');
+    if (file !== undefined) log = { kind: 'file', path: file };
   }
 
-  let native: 'auto' | 'off' = 'auto';
-  const rawNative = env.LEAK_AGENT_NATIVE;
-  if (rawNative !== undefined && rawNative.trim() !== '') {
-    const v = rawNative.trim().toLowerCase();
-    if (v === 'auto' || v === 'on') native = 'auto';
-    else if (v === 'off' || v === 'false' || v === '0') native = 'off';
-    else problem('LEAK_AGENT_NATIVE', 'auto or off', 'auto');
-  }
-
-  // telemetry: standard OTEL_* variables and LEAK_AGENT_PROMETHEUS, validated in their own module.
+  const native = r.choice('LEAK_AGENT_NATIVE', ['auto', 'off'] as const, 'auto', { on: 'auto', false: 'off', '0': 'off' });
   const telemetry = readTelemetryConfig(env, problem);
-  // --- evidence capture: its variables live in evidence-env.ts ---
   const evidence = readEvidenceConfig(env, problem);
-  // --- leak detector sensitivity (see docs/detection.md) ---
+
   let sensitivity: Sensitivity = 'normal';
-  const rawSensitivity = env.LEAK_AGENT_SENSITIVITY;
-  if (rawSensitivity !== undefined && rawSensitivity.trim() !== '') {
-    const v = rawSensitivity.trim().toLowerCase();
-    if (isSensitivity(v)) sensitivity = v;
+  const rawSensitivity = r.raw('LEAK_AGENT_SENSITIVITY')?.toLowerCase();
+  if (rawSensitivity !== undefined) {
+    if (isSensitivity(rawSensitivity)) sensitivity = rawSensitivity;
     else problem('LEAK_AGENT_SENSITIVITY', 'low, normal or high', 'normal');
   }
-  // --- near-OOM capture (native sampler branch) ---
-  const nearOom = flag('LEAK_AGENT_NEAR_OOM', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
-  const confirmGc = flag('LEAK_AGENT_CONFIRM_GC', ['on', 'true', '1', 'yes'], ['off', 'false', '0', 'no'], true);
+  const nearOom = r.flag('LEAK_AGENT_NEAR_OOM', ON, OFF, true);
+  const confirmGc = r.flag('LEAK_AGENT_CONFIRM_GC', ON, OFF, true);
 
   const config: AgentConfig = Object.freeze({
     enabled,
@@ -141,7 +111,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     windowMs,
     snapshots,
     upload,
-    uploadOptions: uploadRead.options,
+    uploadOptions,
     log: Object.freeze(log),
     native,
     sensitivity,

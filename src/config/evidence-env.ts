@@ -3,8 +3,9 @@
  * snapshot signal), read from the environment with the same rule as env.ts: a bad value becomes one
  * problem line naming the variable, the value and what was expected, and the safe default is used.
  */
-import { formatDuration, parseDuration } from './duration';
-import { formatBytes, parseBytes } from './bytes';
+import { parseBytes } from './bytes';
+import type { Env, ProblemSink } from './problems';
+import { EnvReader } from './read';
 
 export type ProfileMode = 'suspect' | 'start' | 'off';
 export type PairGrowth = { kind: 'percent'; value: number } | { kind: 'bytes'; value: number };
@@ -58,73 +59,34 @@ export const DEFAULT_EVIDENCE: EvidenceConfig = Object.freeze({
  */
 export const SNAPSHOT_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR2', 'SIGHUP', 'SIGWINCH', 'SIGURG', 'SIGPWR'];
 
-type Env = Record<string, string | undefined>;
-type Problem = (variable: string, expected: string, using: string) => void;
+const DAY_MS = 86_400_000;
 
-export function readEvidenceConfig(env: Env, problem: Problem): EvidenceConfig {
+export function readEvidenceConfig(env: Env, problem: ProblemSink): EvidenceConfig {
   const d = DEFAULT_EVIDENCE;
-  const raw = (name: string): string | undefined => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
+  const r = new EnvReader(env, problem);
 
-  let profile = d.profile;
-  const rawProfile = raw('LEAK_AGENT_PROFILE');
-  if (rawProfile !== undefined) {
-    const v = rawProfile.toLowerCase();
-    if (v === 'suspect' || v === 'start' || v === 'off') profile = v;
-    else problem('LEAK_AGENT_PROFILE', 'suspect, start or off', d.profile);
-  }
-
-  const bytes = (name: string, min: number, max: number, fallback: number): number => {
-    const text = raw(name);
-    if (text === undefined) return fallback;
-    const n = parseBytes(text);
-    if (n === undefined || n < min || n > max) {
-      problem(name, `a size between ${formatBytes(min)} and ${formatBytes(max)} such as 512KiB, 64MB or 2GiB`, formatBytes(fallback));
-      return fallback;
-    }
-    return n;
-  };
-  const count = (name: string, max: number, fallback: number): number => {
-    const text = raw(name);
-    if (text === undefined) return fallback;
-    if (!/^\d+$/.test(text) || Number(text) > max) {
-      problem(name, `a whole number from 0 to ${max}`, String(fallback));
-      return fallback;
-    }
-    return Number(text);
-  };
-
+  const profile = r.choice('LEAK_AGENT_PROFILE', ['suspect', 'start', 'off'] as const, d.profile);
   // Below 1 KiB the profiler samples nearly every allocation (a large slowdown); above 64 MiB it sees almost nothing.
-  const profileIntervalBytes = bytes('LEAK_AGENT_PROFILE_INTERVAL', 1024, 64 * 2 ** 20, d.profileIntervalBytes);
-
-  let snapshotCooldownMs = d.snapshotCooldownMs;
-  const rawCooldown = raw('LEAK_AGENT_SNAPSHOT_COOLDOWN');
-  if (rawCooldown !== undefined) {
-    const ms = rawCooldown === '0' ? 0 : parseDuration(rawCooldown);
-    if (ms === undefined) problem('LEAK_AGENT_SNAPSHOT_COOLDOWN', 'a duration such as 0, 90s, 10m or 1h', formatDuration(d.snapshotCooldownMs));
-    else snapshotCooldownMs = ms;
-  }
-
-  const snapshotsPerProcess = count('LEAK_AGENT_SNAPSHOTS_PER_PROCESS', 1000, d.snapshotsPerProcess);
-  const snapshotsPerDay = count('LEAK_AGENT_SNAPSHOTS_PER_DAY', 1000, d.snapshotsPerDay);
-  const diskBudgetBytes = bytes('LEAK_AGENT_DISK_BUDGET', 2 ** 20, 2 ** 50, d.diskBudgetBytes);
+  const profileIntervalBytes = r.bytes('LEAK_AGENT_PROFILE_INTERVAL', { min: 1024, max: 64 * 2 ** 20, fallback: d.profileIntervalBytes });
+  const snapshotCooldownMs = r.duration('LEAK_AGENT_SNAPSHOT_COOLDOWN', { min: 0, max: 7 * DAY_MS, fallback: d.snapshotCooldownMs });
+  const snapshotsPerProcess = r.count('LEAK_AGENT_SNAPSHOTS_PER_PROCESS', { min: 0, max: 1000, fallback: d.snapshotsPerProcess });
+  const snapshotsPerDay = r.count('LEAK_AGENT_SNAPSHOTS_PER_DAY', { min: 0, max: 1000, fallback: d.snapshotsPerDay });
+  const diskBudgetBytes = r.bytes('LEAK_AGENT_DISK_BUDGET', { min: 2 ** 20, max: 2 ** 40, fallback: d.diskBudgetBytes });
 
   let pairGrowth = d.pairGrowth;
-  const rawPair = raw('LEAK_AGENT_SNAPSHOT_PAIR');
+  const rawPair = r.raw('LEAK_AGENT_SNAPSHOT_PAIR');
   if (rawPair !== undefined) {
     const text = rawPair.replace(/^\+/, '');
-    const percent = /^(\d+(?:\.\d+)?)\s*%$/.exec(text);
+    const percent = /^(\d{1,6}(?:\.\d{1,6})?)\s*%$/.exec(text);
     const size = parseBytes(text);
     if (/^(off|false|no|0)$/i.test(text)) pairGrowth = null;
     else if (percent && Number(percent[1]) > 0 && Number(percent[1]) <= 1000) pairGrowth = { kind: 'percent', value: Number(percent[1]) };
-    else if (!percent && size !== undefined && /[a-z]$/i.test(text)) pairGrowth = { kind: 'bytes', value: size };
-    else problem('LEAK_AGENT_SNAPSHOT_PAIR', 'old-space growth before the second snapshot as +25% or +64MB, or off', '+25%');
+    else if (!percent && size !== undefined && size >= 2 ** 20 && size <= 2 ** 40 && /[a-z]$/i.test(text)) pairGrowth = { kind: 'bytes', value: size };
+    else problem('LEAK_AGENT_SNAPSHOT_PAIR', 'old-space growth before the second snapshot: a share from +1% to +1000%, a size from +1MiB to +1TiB such as +64MiB, or off', '+25%');
   }
 
   let signal = d.signal;
-  const rawSignal = raw('LEAK_AGENT_SIGNAL');
+  const rawSignal = r.raw('LEAK_AGENT_SIGNAL');
   if (rawSignal !== undefined && !/^(off|none|false|no)$/i.test(rawSignal)) {
     const name = rawSignal.toUpperCase().replace(/^(?!SIG)/, 'SIG') as NodeJS.Signals;
     if (name === 'SIGUSR1') {

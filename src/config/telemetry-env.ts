@@ -8,6 +8,8 @@
  * any SDK module is loaded, and (b) the MeterProvider and the periodic reader do not read
  * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES or OTEL_METRIC_EXPORT_INTERVAL themselves.
  */
+import type { Env, ProblemSink } from './problems';
+import { EnvReader } from './read';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
@@ -36,12 +38,15 @@ export interface TelemetryConfig {
   readonly prometheus: { readonly host: string; readonly port: number } | undefined;
 }
 
-type Env = Record<string, string | undefined>;
-export type ProblemSink = (variable: string, expected: string, using: string) => void;
+export type { ProblemSink } from './problems';
 
 const DEFAULT_INTERVAL_MS = 60_000;
 const DEFAULT_EXPORT_TIMEOUT_MS = 30_000;
 const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+/** Below 100 ms exporting costs the host real CPU; above a day the series is useless. */
+const INTERVAL_BOUNDS = { min: 100, max: 86_400_000 };
+/** A request that takes more than 10 minutes will not be answered. */
+const TIMEOUT_BOUNDS = { min: 1, max: 600_000 };
 
 function raw(env: Env, name: string): string | undefined {
   const v = env[name];
@@ -71,7 +76,9 @@ export function parseKeyValueList(text: string): Record<string, string> | undefi
     } catch {
       return undefined;
     }
-    if (key === '') return undefined;
+    // A line break in a header would split the request; no key or value carries control characters.
+    // Keys are HTTP header tokens (attribute keys such as service.name are too).
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(key) || /[\u0000-\u001f\u007f]/.test(value)) return undefined;
     out[key] = value;
   }
   return out;
@@ -87,12 +94,15 @@ export function parsePrometheusAddress(text: string): { host: string; port: numb
   return { host, port };
 }
 
-function positiveInt(env: Env, name: string, fallback: number, problem: ProblemSink): number {
-  const v = raw(env, name);
-  if (v === undefined) return fallback;
-  if (/^\d+$/.test(v) && Number(v) > 0) return Number(v);
-  problem(name, 'a positive whole number of milliseconds', String(fallback));
-  return fallback;
+function millis(env: Env, name: string, bounds: { min: number; max: number }, fallback: number, problem: ProblemSink): number {
+  return new EnvReader(env, problem).millis(name, { ...bounds, fallback });
+}
+
+/** The signal's URL under a base endpoint: the path is appended to the base's path, its query kept. */
+function signalUrl(base: string, signalPath: string): string {
+  const u = new URL(base);
+  u.pathname = u.pathname.replace(/\/+$/, '') + '/' + signalPath;
+  return u.href;
 }
 
 function protocol(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): OtlpProtocol {
@@ -135,7 +145,7 @@ function target(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): Otl
     else problem(`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`, 'an http:// or https:// URL', generic !== undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : `no ${signal.toLowerCase()} export`);
   }
   if (url === undefined && generic !== undefined) {
-    if (isHttpUrl(generic)) url = generic.replace(/\/+$/, '') + '/' + path;
+    if (isHttpUrl(generic)) url = signalUrl(generic, path);
     else problem('OTEL_EXPORTER_OTLP_ENDPOINT', 'an http:// or https:// URL such as http://localhost:4318', 'no OTLP export');
   }
   if (url === undefined) return undefined;
@@ -143,7 +153,7 @@ function target(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): Otl
     url,
     protocol: protocol(env, signal, problem),
     headers: Object.freeze(headers(env, signal, problem)),
-    timeoutMs: positiveInt(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, positiveInt(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', DEFAULT_OTLP_TIMEOUT_MS, problem), problem),
+    timeoutMs: millis(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, TIMEOUT_BOUNDS, millis(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', TIMEOUT_BOUNDS, DEFAULT_OTLP_TIMEOUT_MS, problem), problem),
   });
 }
 
@@ -155,14 +165,15 @@ export function readTelemetryConfig(env: Env, report: ProblemSink): TelemetryCon
     reported.add(variable);
     report(variable, expected, using);
   };
+  const r = new EnvReader(env, problem);
   const disabledRaw = raw(env, 'OTEL_SDK_DISABLED')?.toLowerCase();
   if (disabledRaw !== undefined && disabledRaw !== 'true' && disabledRaw !== 'false') {
     problem('OTEL_SDK_DISABLED', 'true or false', 'false');
   }
   const sdkDisabled = disabledRaw === 'true';
 
-  const exportIntervalMs = positiveInt(env, 'OTEL_METRIC_EXPORT_INTERVAL', DEFAULT_INTERVAL_MS, problem);
-  const exportTimeoutMs = Math.min(positiveInt(env, 'OTEL_METRIC_EXPORT_TIMEOUT', DEFAULT_EXPORT_TIMEOUT_MS, problem), exportIntervalMs);
+  const exportIntervalMs = millis(env, 'OTEL_METRIC_EXPORT_INTERVAL', INTERVAL_BOUNDS, DEFAULT_INTERVAL_MS, problem);
+  const exportTimeoutMs = Math.min(millis(env, 'OTEL_METRIC_EXPORT_TIMEOUT', TIMEOUT_BOUNDS, DEFAULT_EXPORT_TIMEOUT_MS, problem), exportIntervalMs);
 
   let resourceAttributes: Record<string, string> = {};
   const rawResource = raw(env, 'OTEL_RESOURCE_ATTRIBUTES');
@@ -174,9 +185,10 @@ export function readTelemetryConfig(env: Env, report: ProblemSink): TelemetryCon
 
   let prometheus: TelemetryConfig['prometheus'];
   const rawProm = raw(env, 'LEAK_AGENT_PROMETHEUS');
-  if (rawProm !== undefined && !['off', 'false', '0', 'no'].includes(rawProm.toLowerCase())) {
+  if (rawProm !== undefined && !['off', 'false', 'no'].includes(rawProm.toLowerCase())) {
     prometheus = parsePrometheusAddress(rawProm);
-    if (prometheus === undefined) problem('LEAK_AGENT_PROMETHEUS', 'a port (9464) or host:port (0.0.0.0:9464)', 'no Prometheus endpoint');
+    // `0` is not read as "off": to a reader it looks like "any free port", which the endpoint cannot be (Prometheus must know it).
+    if (prometheus === undefined) problem('LEAK_AGENT_PROMETHEUS', 'a port from 1 to 65535 (9464), host:port (0.0.0.0:9464, [::1]:9464), or off', 'no Prometheus endpoint');
     else prometheus = Object.freeze(prometheus);
   }
 
@@ -186,7 +198,7 @@ export function readTelemetryConfig(env: Env, report: ProblemSink): TelemetryCon
     logs: target(env, 'LOGS', problem),
     exportIntervalMs,
     exportTimeoutMs,
-    serviceName: raw(env, 'OTEL_SERVICE_NAME'),
+    serviceName: r.text('OTEL_SERVICE_NAME', 'a service name', 'no service name'),
     resourceAttributes: Object.freeze(resourceAttributes),
     prometheus,
   });

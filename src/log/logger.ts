@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LogTarget } from '../config/env';
+import { redactSecrets } from './redact-secrets';
 
 export type LogFields = Record<string, unknown>;
 
@@ -16,12 +17,13 @@ export interface AgentLogger {
   close(): void;
 }
 
-/** JSON.stringify that survives bigint, cycles and Error objects. */
+/** JSON.stringify that survives bigint, cycles and Error objects, and redacts every string (redact-secrets.ts). */
 export function toJsonLine(event: string, fields: LogFields = {}): string {
   const seen = new WeakSet<object>();
   return JSON.stringify({ event, time: new Date().toISOString(), ...fields }, (_key, value: unknown) => {
+    if (typeof value === 'string') return redactSecrets(value);
     if (typeof value === 'bigint') return value.toString();
-    if (value instanceof Error) return { name: value.name, message: value.message };
+    if (value instanceof Error) return { name: value.name, message: redactSecrets(value.message) };
     if (typeof value === 'number' && !Number.isFinite(value)) return null;
     if (value !== null && typeof value === 'object') {
       if (seen.has(value)) return '[circular]';

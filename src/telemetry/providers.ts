@@ -25,8 +25,10 @@ import type { PrometheusExporter as PrometheusExporterT } from '@opentelemetry/e
 import type { OtlpTarget, TelemetryConfig } from '../config/telemetry-env';
 import type { AgentLogger } from '../log/logger';
 import { installCommand, missingPeers } from '../optional-peers';
+import { redactSecrets } from '../log/redact-secrets';
 import { AGENT_VERSION } from '../version';
 import { ExportWatch } from './export-watch';
+import { servePrometheus, type PrometheusEndpoint } from './prometheus-endpoint';
 import { createOtlpLogProcessor } from './otlp-log-processor';
 import { createOtlpMetricReader } from './otlp-metric-reader';
 import { METER_NAME } from './names';
@@ -143,7 +145,8 @@ function resource(config: TelemetryConfig): Resources.Resource {
     'process.pid': process.pid,
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
-    ...config.resourceAttributes,
+    // Redacted: an attribute value may be a URL with credentials, and the resource goes with every export.
+    ...Object.fromEntries(Object.entries(config.resourceAttributes).map(([k, v]) => [k, redactSecrets(v)])),
   };
   if (config.serviceName !== undefined) attrs['service.name'] = config.serviceName;
   // Each worker thread runs its own agent; without this its series would collide with the main thread's.
@@ -171,6 +174,7 @@ export function buildPrivateProviders(config: TelemetryConfig, configured: Priva
   const metricsTo: string[] = [];
   let meterProvider: SdkMetrics.MeterProvider | undefined;
   let loggerProvider: SdkLogs.LoggerProvider | undefined;
+  let endpoint: PrometheusEndpoint | undefined;
 
   if (needs.otlpMetrics || needs.prometheus) {
     const sdk = require('@opentelemetry/sdk-metrics') as typeof SdkMetrics;
@@ -189,12 +193,14 @@ export function buildPrivateProviders(config: TelemetryConfig, configured: Priva
       const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
       const { host, port } = needs.prometheus;
       const prometheus: PrometheusExporterT = new PrometheusExporter({ host, port, preventServerStart: true });
-      prometheus.startServer().then(
-        () => hooks.logger.log('telemetry.prometheus', { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics` }),
+      const served = servePrometheus(prometheus, host, port);
+      endpoint = served;
+      served.listening.then(
+        () => hooks.logger.log('telemetry.prometheus', { url: served.url }),
         (err: Error) => hooks.logger.log('agent.error', {
           where: 'telemetry',
           variable: 'LEAK_AGENT_PROMETHEUS',
-          message: `cannot serve Prometheus metrics on ${host}:${port}: ${err.message}; the agent keeps running without the pull endpoint`,
+          message: `cannot serve Prometheus metrics on ${host.includes(':') ? `[${host}]` : host}:${port}: ${err.message}; the agent keeps running without the pull endpoint`,
         }),
       );
       readers.push(prometheus);
@@ -225,6 +231,7 @@ export function buildPrivateProviders(config: TelemetryConfig, configured: Priva
       const all: Promise<unknown>[] = [];
       if (meterProvider) all.push(meterProvider.forceFlush().catch(() => {}).then(() => meterProvider?.shutdown()));
       if (loggerProvider) all.push(loggerProvider.forceFlush().catch(() => {}).then(() => loggerProvider?.shutdown()));
+      if (endpoint) all.push(endpoint.close());
       await bounded(Promise.allSettled(all), timeoutMs);
     },
   };

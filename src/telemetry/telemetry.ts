@@ -19,6 +19,7 @@ import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { AgentCountersCollector, AgentTallies } from './agent-counters';
+import { redactDeep } from '../log/redact-secrets';
 import { alertRecord, type EvidenceRef } from './alert-records';
 import type { Collector } from './collector';
 import { DetectorCollector } from './detector-collector';
@@ -104,7 +105,8 @@ export class Telemetry {
     try {
       if (verdict.kind === 'leak' || verdict.kind === 'spike') this.tallies.alert(verdict.kind, verdict.memory);
       if (!this.alertLogger) this.bind();
-      this.alertLogger?.emit(alertRecord(verdict, evidence));
+      // Evidence locations may be upload URLs: redacted like the agent log.
+      this.alertLogger?.emit(redactDeep(alertRecord(verdict, evidence)));
     } catch (err) {
       this.collectorFailed('alert', err);
     }

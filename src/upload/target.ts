@@ -58,12 +58,14 @@ export const HEADERS_EXPECTED = 'comma-separated Name=value pairs such as Author
 /** `LEAK_AGENT_UPLOAD_HEADERS`: `Name=value,Name2=value2` (values cannot contain commas). */
 export function parseUploadHeaders(raw: string): ParseResult<Record<string, string>> {
   const headers: Record<string, string> = {};
-  for (const part of raw.split(',')) {
+  const parts = raw.split(',');
+  for (const [index, part] of parts.entries()) {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
     const name = (eq < 0 ? part : part.slice(0, eq)).trim();
     if (eq < 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-      return { ok: false, expected: HEADERS_EXPECTED, problem: `"${name}" is not a Name=value pair with a valid header name` };
+      // Not quoted: a malformed pair is often `Authorization: Bearer <token>`.
+      return { ok: false, expected: HEADERS_EXPECTED, problem: `pair ${index + 1} of ${parts.length} is not a Name=value pair with a valid header name` };
     }
     const value = part.slice(eq + 1).trim();
     if (/[\r\n\0]/.test(value)) return { ok: false, expected: HEADERS_EXPECTED, problem: `the value of ${name} contains a line break` };
