@@ -39,7 +39,7 @@ describe('telemetry configuration from the environment', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc,x-team=a',
       OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-team=b',
     });
-    expect(config.metrics).toEqual({ url: 'http://collector:4318/v1/metrics', protocol: 'http/json', headers: { authorization: 'Bearer abc', 'x-team': 'b' }, timeoutMs: 10_000 });
+    expect(config.metrics).toEqual({ url: 'http://collector:4318/v1/metrics', protocol: 'http/json', headers: { authorization: 'Bearer abc', 'x-team': 'b' }, timeoutMs: 10_000, compression: 'none', tls: {} });
     expect(config.logs).toMatchObject({ url: 'https://logs.example/ingest', protocol: 'http/protobuf', headers: { authorization: 'Bearer abc', 'x-team': 'a' } });
   });
 

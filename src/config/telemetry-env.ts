@@ -19,6 +19,10 @@ export interface OtlpTarget {
   readonly protocol: OtlpProtocol;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /** OTEL_EXPORTER_OTLP_[SIGNAL_]COMPRESSION. */
+  readonly compression: 'gzip' | 'none';
+  /** PEM files for https (OTEL_EXPORTER_OTLP_[SIGNAL_]CERTIFICATE, _CLIENT_CERTIFICATE, _CLIENT_KEY), read when the exporter starts; the variable names are kept for its error line. */
+  readonly tls: Readonly<Partial<Record<'ca' | 'cert' | 'key', { readonly variable: string; readonly path: string }>>>;
 }
 
 export interface TelemetryConfig {
@@ -129,6 +133,33 @@ function headers(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): Re
   return merged;
 }
 
+/** The signal-specific variable if set, else the generic one; with the name that was used. */
+function either(r: EnvReader, signal: string, suffix: string): { variable: string; value: string } | undefined {
+  for (const variable of [`OTEL_EXPORTER_OTLP_${signal}_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]) {
+    const value = r.text(variable, suffix.includes('COMPRESSION') ? 'gzip or none' : 'a PEM file path', suffix.includes('COMPRESSION') ? 'none' : 'the system CA store, no client certificate');
+    if (value !== undefined) return { variable, value };
+  }
+  return undefined;
+}
+
+function compression(r: EnvReader, signal: string): 'gzip' | 'none' {
+  const c = either(r, signal, 'COMPRESSION');
+  if (c === undefined || c.value.toLowerCase() === 'none') return 'none';
+  if (c.value.toLowerCase() === 'gzip') return 'gzip';
+  r.problem(c.variable, 'gzip or none', 'none');
+  return 'none';
+}
+
+function tlsFiles(r: EnvReader, signal: string): OtlpTarget['tls'] {
+  const out: Partial<Record<'ca' | 'cert' | 'key', { variable: string; path: string }>> = {};
+  const files = [['ca', 'CERTIFICATE'], ['cert', 'CLIENT_CERTIFICATE'], ['key', 'CLIENT_KEY']] as const;
+  for (const [key, suffix] of files) {
+    const f = either(r, signal, suffix);
+    if (f !== undefined) out[key] = Object.freeze({ variable: f.variable, path: f.value });
+  }
+  return Object.freeze(out);
+}
+
 function target(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): OtlpTarget | undefined {
   const exporterVar = signal === 'METRICS' ? 'OTEL_METRICS_EXPORTER' : 'OTEL_LOGS_EXPORTER';
   const exporter = raw(env, exporterVar)?.toLowerCase();
@@ -154,6 +185,8 @@ function target(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): Otl
     protocol: protocol(env, signal, problem),
     headers: Object.freeze(headers(env, signal, problem)),
     timeoutMs: millis(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, TIMEOUT_BOUNDS, millis(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', TIMEOUT_BOUNDS, DEFAULT_OTLP_TIMEOUT_MS, problem), problem),
+    compression: compression(new EnvReader(env, problem), signal),
+    tls: tlsFiles(new EnvReader(env, problem), signal),
   });
 }
 

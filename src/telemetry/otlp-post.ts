@@ -12,14 +12,13 @@
  * Not covered: the DNS lookup of a collector given by host name runs in libuv's thread pool and
  * holds the loop until the system resolver answers (loopback and IP endpoints do not look up).
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { unrefHttpAgent, unrefHttpsAgent } from '../upload/unref-agent';
+import * as zlib from 'node:zlib';
+import type { OtlpTarget } from '../config/telemetry-env';
 
-export interface PostTarget {
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
+export type PostTarget = Pick<OtlpTarget, 'url' | 'headers'> & Partial<Pick<OtlpTarget, 'compression' | 'tls'>>;
 
 export type PostResult =
   | { ok: true; attempts: number }
@@ -38,8 +37,31 @@ export class OtlpPoster {
   private readonly inflight = new Set<http.ClientRequest>();
   private readonly sleeps = new Set<() => void>();
   private closed = false;
+  private agent: http.Agent | undefined;
 
   constructor(private readonly target: PostTarget, private readonly contentType: string) {}
+
+  /**
+   * One keep-alive agent per exporter; for https with the configured CA and client certificate,
+   * read once (a file that cannot be read fails every export with a line naming its variable).
+   */
+  private agentFor(isHttps: boolean): http.Agent {
+    if (this.agent) return this.agent;
+    if (!isHttps) {
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+      return this.agent;
+    }
+    const pem: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+    for (const [key, file] of Object.entries(this.target.tls ?? {}) as ['ca' | 'cert' | 'key', { variable: string; path: string }][]) {
+      try {
+        pem[key] = fs.readFileSync(file.path);
+      } catch (err) {
+        throw new Error(`cannot read ${file.variable} file ${file.path}: ${(err as Error).message}`);
+      }
+    }
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 2, ...pem });
+    return this.agent;
+  }
 
   /** Sends `body`, retrying retryable failures, until success, MAX_ATTEMPTS or `deadlineMs` from now. Never rejects. */
   async post(body: Uint8Array, deadlineMs: number): Promise<PostResult> {
@@ -63,6 +85,7 @@ export class OtlpPoster {
     this.closed = true;
     for (const req of this.inflight) req.destroy(new Error('exporter shut down'));
     for (const wake of this.sleeps) wake();
+    this.agent?.destroy();
   }
 
   private sleep(ms: number): Promise<void> {
@@ -90,11 +113,25 @@ export class OtlpPoster {
       };
       const url = new URL(this.target.url);
       const isHttps = url.protocol === 'https:';
+      let agent: http.Agent;
+      try {
+        agent = this.agentFor(isHttps);
+      } catch (err) {
+        resolve({ ok: false, error: err as Error, retryable: false });
+        return;
+      }
+      const gzip = this.target.compression === 'gzip';
+      const payload = gzip ? zlib.gzipSync(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const request = isHttps ? https.request : http.request;
       const req = request(url, {
         method: 'POST',
-        agent: isHttps ? unrefHttpsAgent() : unrefHttpAgent(),
-        headers: { ...this.target.headers, 'content-type': this.contentType, 'content-length': String(body.byteLength) },
+        agent,
+        headers: {
+          ...this.target.headers,
+          'content-type': this.contentType,
+          'content-length': String(payload.byteLength),
+          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        },
       }, (res) => {
         let received = 0;
         res.on('data', (chunk: Buffer) => {
@@ -115,13 +152,15 @@ export class OtlpPoster {
         res.on('close', done);
         res.on('error', done);
       });
+      // Unref'd on every assignment: the agent refs a kept-alive socket again each time it reuses it.
+      req.on('socket', (socket) => socket.unref());
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`request timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
       timer.unref();
       this.inflight.add(req);
       req.on('error', (err: Error & { code?: string }) => {
         finish({ ok: false, error: err, retryable: err.code !== undefined && RETRYABLE_NETWORK.has(err.code) });
       });
-      req.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+      req.end(payload);
     });
   }
 }

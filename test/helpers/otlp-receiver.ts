@@ -6,6 +6,8 @@
  * slowly, or stop listening.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as zlib from 'node:zlib';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import protobuf from 'protobufjs';
@@ -63,6 +65,7 @@ export interface ReceivedLog {
 export interface ReceivedRequest {
   path: string;
   contentType: string;
+  contentEncoding?: string;
 }
 
 type Mode = { kind: 'ok' } | { kind: 'error'; status: number } | { kind: 'slow'; delayMs: number } | { kind: 'reset' };
@@ -147,9 +150,15 @@ export class OtlpReceiver {
   private mode: Mode = { kind: 'ok' };
   private server: http.Server | undefined;
   private port = 0;
+  private scheme = 'http';
 
-  async start(port = 0): Promise<number> {
-    const server = http.createServer((req, res) => this.handle(req, res));
+  /** `tls`: serve HTTPS with this key and certificate (PEM), e.g. from a test CA. */
+  async start(port = 0, tls?: { key: string; cert: string; ca?: string; requestCert?: boolean }): Promise<number> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    const server = tls
+      ? https.createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert ?? false, rejectUnauthorized: tls.requestCert ?? false }, handler)
+      : http.createServer(handler);
+    this.scheme = tls ? 'https' : 'http';
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -160,7 +169,7 @@ export class OtlpReceiver {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.scheme}://127.0.0.1:${this.port}`;
   }
 
   setMode(mode: Mode): void {
@@ -196,7 +205,9 @@ export class OtlpReceiver {
       }
       const respond = () => {
         try {
-          this.accept(req.url ?? '', String(req.headers['content-type'] ?? ''), Buffer.concat(chunks));
+          const encoding = req.headers['content-encoding'];
+          const raw = Buffer.concat(chunks);
+          this.accept(req.url ?? '', String(req.headers['content-type'] ?? ''), encoding === 'gzip' ? zlib.gunzipSync(raw) : raw, encoding);
           res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         } catch (err) {
           res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err));
@@ -207,8 +218,8 @@ export class OtlpReceiver {
     });
   }
 
-  private accept(url: string, contentType: string, body: Buffer): void {
-    this.requests.push({ path: url, contentType });
+  private accept(url: string, contentType: string, body: Buffer, contentEncoding?: string): void {
+    this.requests.push({ path: url, contentType, ...(contentEncoding ? { contentEncoding } : {}) });
     const isJson = contentType.includes('json');
     const decode = (typeName: string): Any => {
       if (isJson) return JSON.parse(body.toString('utf8')) as Any;
