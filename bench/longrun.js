@@ -82,7 +82,7 @@ function simulate({ seed, phi, sigma, hours, leakRate = 0, leakStartH = Infinity
       if (grew >= 5) { out.memwatch += 1; grew = 0; }
     }
     const memory = { time: t, rss: old + 20 * MB + ext + nat, heapUsed: old + MB, heapTotal: old + 20 * MB, heapLimit: 2 * 1024 * MB, external: ext, arrayBuffers: ext * 0.8 };
-    for (const v of detector.observe({ records: [record], memory, container: undefined, hostMemoryBytes: 16 * 1024 * MB })) {
+    for (const v of detector.observe({ records: [record], memory, container: undefined, hostMemoryBytes: 16 * 1024 * MB }).verdicts) {
       if (v.kind === 'leak') {
         out.leaks.push(v);
         if (out.firstLeak === null) out.firstLeak = v;

@@ -81,7 +81,7 @@ function replayDetector(ticks, windowMs, sensitivity = 'normal') {
   const detector = new Detector({ windowMs, sensitivity });
   const verdicts = [];
   for (const tick of ticks) {
-    for (const v of detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 })) verdicts.push(v);
+    for (const v of detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 }).verdicts) verdicts.push(v);
   }
   return { verdicts, states: detector.states() };
 }

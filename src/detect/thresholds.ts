@@ -78,11 +78,63 @@ export interface Thresholds {
   /**
    * Full-GC confirmation: the latest full GC compared must be at most this fraction of a window old.
    * Half: the growth a trend reports is mostly in the window's second half. Measured in the corpus
-   * (`one-time-step`): a 0.27 MB rise in the 16 s after a 12 MB step, between two full GCs,
+   * (`one-time-step`, test/detect/fixtures/one-time-step.rec.jsonl.gz): a 0.27 MB rise in the 16 s after a 12 MB step, between two full GCs,
    * still "confirmed" a 20 KB/s rise of promoted garbage 50 s later, with no full GC in between: a
    * false leak alarm. A fresh full GC (the agent asks for one) showed no growth.
    */
   freshFullGcOfWindow: number;
+
+  // ---- steps and spikes (stage-step.ts) ----------------------------------------------------------
+  /** Fewest buckets on each side of a step: two levels need a few points each to be levels. */
+  stepMinSegment: number;
+  /** A step must be this many robust sds of the scatter around its two levels (a clear jump, not noise). */
+  stepNoiseFactor: number;
+  /** A step seen again within this many buckets of where it was is the same step (the change point moves by a bucket or two as the window slides). */
+  stepMatchBuckets: number;
+  /** Evaluations in a row a step must be seen before it is reported: 3 buckets = a tenth of a window. */
+  spikeConfirmations: number;
+
+  // ---- trend (stage-trend.ts) --------------------------------------------------------------------
+  /** Residuals within this many bytes of a line are measurement resolution, not noise (no autocorrelation correction then). */
+  resolutionBytes: number;
+  /** A weaker evaluation holds a streak when p < holdAlphaFactor × alpha... */
+  holdAlphaFactor: number;
+  /** ...and the growth is at least this fraction of the minimum effect (decide.ts says why). */
+  holdEffectFraction: number;
+  /** Window-lag noise is estimated once the history holds a window plus this many buckets: at least that many differences. */
+  windowNoiseMinDifferences: number;
+  /** Slowing guard: the look-back before the window, as a fraction of the window. */
+  slowingLookBackOfWindow: number;
+  /** The current level for the new-high guard is the median of this many latest buckets (one low reading does not hold it back). */
+  levelBuckets: number;
+  /** On the burst floor, the trend's noise is at least the scatter of the minima between these percentiles (stage-view.ts). */
+  floorTailLow: number;
+  floorTailHigh: number;
+
+  // ---- full-GC confirmation (stage-confirmation.ts) and episodes ---------------------------------
+  /** Two post-full-GC readings must be at least this fraction of a window apart to confirm anything. */
+  confirmMinSpanOfWindow: number;
+  /**
+   * They must show at least this fraction of the growth the fitted trend predicts over their span
+   * (and at least the absolute floor's rate): a leak's growth survives full GCs whole and promoted
+   * garbage's not at all, so half separates the two with room for the error of a two-reading estimate.
+   */
+  confirmGrowthOfTrend: number;
+  /**
+   * An episode's growth has stopped (external/native) when p is no longer below this, or the growth is
+   * below stopFraction of the effect: well above alpha at every sensitivity, so a leak whose p flickers around alpha
+   * keeps its episode (old_space is judged after full GCs instead).
+   */
+  stopAlpha: number;
+  /** Full GCs remembered for the garbage correction: more than two windows' worth at any realistic rate. */
+  maxFullGcs: number;
+  /**
+   * The policy asks V8 for a confirmation GC at most once per this fraction of the window, and never
+   * more often than the minimum spacing: a quarter window keeps a requested full GC fresh
+   * (freshFullGcOfWindow) for the evaluations after it; 10 s bounds the cost on short windows.
+   */
+  fullGcRequestSpacingOfWindow: number;
+  fullGcRequestMinSpacingMs: number;
 }
 
 export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
@@ -102,6 +154,24 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
     burstNoiseRatio: 3,
     burstMaterialOfFloor: 2,
     freshFullGcOfWindow: 0.5,
+    stepMinSegment: 3,
+    stepNoiseFactor: 4,
+    stepMatchBuckets: 2,
+    spikeConfirmations: 3,
+    resolutionBytes: 1024,
+    holdAlphaFactor: 10,
+    holdEffectFraction: 0.5,
+    windowNoiseMinDifferences: 20,
+    slowingLookBackOfWindow: 0.5,
+    levelBuckets: 3,
+    floorTailLow: 0.05,
+    floorTailHigh: 0.3,
+    confirmMinSpanOfWindow: 0.25,
+    confirmGrowthOfTrend: 0.5,
+    stopAlpha: 0.1,
+    maxFullGcs: 256,
+    fullGcRequestSpacingOfWindow: 0.25,
+    fullGcRequestMinSpacingMs: 10_000,
   };
   switch (sensitivity) {
     case 'low':
@@ -163,6 +233,16 @@ export function thresholdsFor(sensitivity: Sensitivity): Thresholds {
         slowingRatio: 0.5,
       };
   }
+}
+
+/**
+ * The thresholds of a sensitivity with overrides applied (a test or a bench may change one to show what
+ * it does), frozen: nothing changes them while a detector runs.
+ */
+export function resolveThresholds(sensitivity: Sensitivity, overrides: Partial<Thresholds> = {}): Readonly<Thresholds> {
+  const th = { ...thresholdsFor(sensitivity), ...overrides };
+  th.minGrowthBytes = Object.freeze({ ...th.minGrowthBytes });
+  return Object.freeze(th);
 }
 
 export function isSensitivity(v: string): v is Sensitivity {

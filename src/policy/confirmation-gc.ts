@@ -11,6 +11,10 @@
  */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
+import { thresholdsFor } from '../detect/thresholds';
+
+/** How often a confirmation GC may be requested: the detector's thresholds say why (same at every sensitivity). */
+const SPACING = thresholdsFor('normal');
 
 /** Above this heap size the agent waits for V8's own full GC instead of forcing one. */
 export const MAX_HEAP_BYTES = 1024 * 1024 * 1024;
@@ -29,7 +33,7 @@ export function decideConfirmationGc(input: {
   heapUsed: number;
 }): GcDecision {
   if (!input.needsFullGc) return { collect: false, reason: 'not needed' };
-  const spacing = Math.max(10_000, input.windowMs / 4);
+  const spacing = Math.max(SPACING.fullGcRequestMinSpacingMs, SPACING.fullGcRequestSpacingOfWindow * input.windowMs);
   if (input.now - input.lastFullGcAt < spacing) return { collect: false, reason: 'recent full GC' };
   if (input.now - input.lastRequestAt < spacing) return { collect: false, reason: 'rate limit' };
   if (input.heapUsed > MAX_HEAP_BYTES) return { collect: false, reason: 'heap too large' };

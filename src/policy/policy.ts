@@ -146,17 +146,19 @@ export class Policy {
     this.evidence.onSeriesState(memory, state);
   }
 
-  /** Detection stage: records and readings in, verdicts out; each series' state goes to evidence (suspect starts the profiler). */
+  /**
+   * Detection stage: records and readings in, verdicts and each series' decision out. Each decision's
+   * state goes to evidence (suspect starts the profiler); a wanted confirmation GC comes back to onTick.
+   */
   private detect(tick: Tick): { verdicts: Verdict[]; needsFullGc: boolean } {
-    const verdicts = this.detector.observe({
+    const { verdicts, series } = this.detector.observe({
       records: tick.records,
       memory: tick.memory,
       container: tick.container,
       hostMemoryBytes: this.hostMemoryBytes,
     });
-    const states = this.detector.states();
-    for (const memory of Object.keys(states) as MemorySeries[]) this.onSeriesState(memory, states[memory].state);
-    return { verdicts, needsFullGc: states.old_space.needsFullGc };
+    for (const decision of Object.values(series)) this.onSeriesState(decision.memory, decision.state);
+    return { verdicts, needsFullGc: series.old_space.needsFullGc };
   }
 
   /** Public so that a test entry can feed a synthetic verdict through the real capture path. */

@@ -34,10 +34,9 @@ export interface RunResult {
   t0: number;
 }
 
-export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number; fullAt?: (s: number) => boolean; thresholds?: Partial<Thresholds> } = {}): RunResult {
-  const detector = new Detector({ windowMs: opts.windowMs ?? 60_000, sensitivity: opts.sensitivity ?? 'normal' });
-  // A test may change one threshold to show what it does (the detector reads them on every evaluation).
-  if (opts.thresholds) Object.assign(detector.thresholds, opts.thresholds);
+export function runSynthetic(shape: Shape, seconds: number, opts: Partial<DetectorOptions> & { fullEvery?: number; fullAt?: (s: number) => boolean; thresholds?: Partial<Thresholds>; heapLimit?: number; containerLimit?: number } = {}): RunResult {
+  // A test may change one threshold to show what it does.
+  const detector = new Detector({ windowMs: opts.windowMs ?? 60_000, sensitivity: opts.sensitivity ?? 'normal', thresholds: opts.thresholds });
   const fullEvery = opts.fullEvery ?? 5;
   const t0 = Date.UTC(2026, 0, 1);
   const verdicts: Verdict[] = [];
@@ -62,8 +61,9 @@ export function runSynthetic(shape: Shape, seconds: number, opts: Partial<Detect
     };
     if (full) record.before = { new_space: { used: 8 * MiB, committed: 16 * MiB }, old_space: { used: live + garbageBefore, committed: old + 4 * MiB } };
     const native = shape.native ? shape.native(s) : 40 * MiB;
-    const memory = { time: t, rss: old + 20 * MiB + ext + native, heapUsed: old + MiB, heapTotal: old + 20 * MiB, heapLimit: 512 * MiB, external: ext, arrayBuffers: ext };
-    verdicts.push(...detector.observe({ records: [record], memory, container: undefined, hostMemoryBytes: 8192 * MiB }));
+    const memory = { time: t, rss: old + 20 * MiB + ext + native, heapUsed: old + MiB, heapTotal: old + 20 * MiB, heapLimit: opts.heapLimit ?? 512 * MiB, external: ext, arrayBuffers: ext };
+    const container = opts.containerLimit ? { version: 2 as const, path: '/sys/fs/cgroup', limit: opts.containerLimit, usage: memory.rss, oomKills: 0, limitHits: 0 } : undefined;
+    verdicts.push(...detector.observe({ records: [record], memory, container, hostMemoryBytes: 8192 * MiB }).verdicts);
     for (const [name, st] of Object.entries(detector.states())) {
       const list = states[name] as string[];
       if (list[list.length - 1] !== st.state) list.push(st.state);
