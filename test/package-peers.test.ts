@@ -23,11 +23,11 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A leaking service with a short window; snapshots off (a snapshot of this heap takes a minute). */
+/** A leaking service (~2 MB/s, a full GC every second) with a short window; snapshots off (not what this is about). */
 function leakingService(agentModule: string, name: string, env: Record<string, string>): AgentChild {
-  const child = startAgentChild(process.execPath, ['--max-old-space-size=512', SERVICE], tmp, cleanEnv({
+  const child = startAgentChild(process.execPath, ['--expose-gc', '--max-old-space-size=512', SERVICE], tmp, cleanEnv({
     AGENT_MODULE: agentModule,
-    LEAK_KB_PER_TICK: '250',
+    LEAK_KB_PER_TICK: '100',
     LEAK_AGENT_DIR: path.join(tmp, name, 'evidence'),
     LEAK_AGENT_WINDOW: '10s',
     LEAK_AGENT_SNAPSHOTS: 'off',
