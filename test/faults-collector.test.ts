@@ -5,10 +5,16 @@
  * the 'exit' event itself; the bound asserted here is loose on purpose (the figure lives in
  * bench/exit-delay.js) — what it rules out is waiting for export retries, timeouts or sockets.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { OtlpReceiver } from './helpers/otlp-receiver';
 import { jsonLines, REPO, runNodeAsync } from './helpers/process';
+
+const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'la-faults-collector-'));
+afterAll(() => fs.rmSync(DIR, { recursive: true, force: true }));
 
 let r: OtlpReceiver | undefined;
 afterEach(async () => {
@@ -42,7 +48,7 @@ async function runHost(endpoint: string, callStop: boolean, extra: Record<string
   for (const k of Object.keys(process.env)) if (k.startsWith('OTEL_') || k.startsWith('LEAK_AGENT_')) env[k] = undefined;
   return runNodeAsync({
     args: ['-r', REPO, '-e', hostScript(callStop)],
-    env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRIC_EXPORT_INTERVAL: '200', ...extra },
+    env: { ...env, LEAK_AGENT_DIR: DIR, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRIC_EXPORT_INTERVAL: '200', ...extra },
     timeoutMs: 40_000,
   });
 }

@@ -3,9 +3,15 @@
  * log, status() or the telemetry resource — also when the value is malformed and reported as a
  * problem, and when an export to the endpoint fails.
  */
-import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { redactConfigValue, redactDeep, redactSecrets } from '../src/log/redact-secrets';
 import { jsonLines, REPO, runNode } from './helpers/process';
+
+const DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'la-secrets-'));
+afterAll(() => fs.rmSync(DIR, { recursive: true, force: true }));
 
 const SECRETS = ['S3cretPass', 'Q7tok', 'HdrTok1', 'OtlpHdr2', 'OtlpPass3', 'OtlpKey4', 'ResPass5'];
 
@@ -20,7 +26,7 @@ function run(env: Record<string, string>) {
   const script = `setTimeout(() => { console.log(JSON.stringify(require(${JSON.stringify(REPO)}).status())); }, 2000);`;
   return runNode({
     args: ['-r', REPO, '-e', script],
-    env: { ...cleanEnv(), LEAK_AGENT_DIR: '/tmp/leak-agent-secrets-test', OTEL_METRIC_EXPORT_INTERVAL: '200', ...env },
+    env: { ...cleanEnv(), LEAK_AGENT_DIR: DIR, OTEL_METRIC_EXPORT_INTERVAL: '200', ...env },
     timeoutMs: 30_000,
   });
 }

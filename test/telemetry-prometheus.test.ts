@@ -57,16 +57,21 @@ describe('Prometheus pull endpoint', () => {
     expect(listening).toMatchObject({ url: `http://[::1]:${port}/metrics` });
     const direct = await fetch(`http://[::1]:${port}/metrics`);
     expect(direct.status).toBe(200);
-    await server.start(bin!, `[::1]:${port}`);
-    let series: Awaited<ReturnType<PrometheusServer['query']>> = [];
-    const deadline = Date.now() + 30_000;
-    while (series.length === 0 && Date.now() < deadline) {
-      series = await server.query('v8js_memory_heap_used{job="leak-agent",v8js_heap_space_name="old_space"}');
-      if (series.length === 0) await new Promise((r) => setTimeout(r, 250));
+    // Its own server, stopped here: the shared one may still be running for another test.
+    const v6 = new PrometheusServer();
+    try {
+      await v6.start(bin!, `[::1]:${port}`);
+      let series: Awaited<ReturnType<PrometheusServer['query']>> = [];
+      const deadline = Date.now() + 30_000;
+      while (series.length === 0 && Date.now() < deadline) {
+        series = await v6.query('v8js_memory_heap_used{job="leak-agent",v8js_heap_space_name="old_space"}');
+        if (series.length === 0) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(series, v6.output.slice(-2000)).toHaveLength(1);
+      expect(series[0]!.metric.instance).toBe(`[::1]:${port}`);
+    } finally {
+      await v6.stop();
     }
-    expect(series, server.output.slice(-2000)).toHaveLength(1);
-    expect(series[0]!.metric.instance).toBe(`[::1]:${port}`);
-    await server.stop();
     child.send({ cmd: 'stop' });
     expect((await child.exited).code).toBe(0);
   });
