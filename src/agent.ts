@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { AgentConfig, ConfigProblem } from './config/env';
 import { formatDuration } from './config/duration';
-import { armNearOom, type NearOomHandle } from './evidence/near-oom';
+import type { NearOomHandle } from './evidence/near-oom';
 import { nativeProfilerBackend } from './evidence/native-profiler';
 import { decideNative } from './native/decide';
 import { createLogger, type AgentLogger } from './log/logger';
@@ -70,7 +70,7 @@ export class Agent {
       // One line at start when the evidence directory cannot be trusted; every capture then refuses it too (safe-fs.ts).
       const dirProblem = agentDirProblem(this.config.dir);
       if (dirProblem) this.logger.log('agent.error', { where: 'evidence', message: `${dirProblem}; the agent runs without evidence (no snapshot, profile or spool) until this is fixed` });
-      this.nearOom = armNearOom(this.config, this.logger, new Date(this.startedAt));
+      this.nearOom = this.policy.start(new Date(this.startedAt));
       this.running = true;
       const memory = readProcessMemory();
       this.container = readContainerMemory();
@@ -169,7 +169,6 @@ export class Agent {
       this.running = false;
       if (this.timer) clearInterval(this.timer);
       this.sampler?.stop();
-      this.nearOom?.stop();
       const flushed = this.policy.stop();
       this.logger.log('agent.stopped', { pid: process.pid, uptimeMs: Date.now() - this.startedAt });
       return flushed.catch(() => {}).then(() => this.logger.close());

@@ -12,7 +12,7 @@ export type { GcRecord, GcKind, SpaceUsage } from './sampler/types';
 export type { HeapProfilerBackend, SamplingHeapProfile } from './evidence/heap-profile-types';
 export type { EpisodeManifest, EpisodeSeries, EvidenceFile } from './evidence/manifest-types';
 
-export type AgentEvent = 'leak' | 'spike' | 'episode-end';
+export type AgentEvent = 'leak' | 'spike' | 'episode-end' | 'evidence-ready';
 export type Listener = (payload: Record<string, unknown>) => void;
 
 /** Shared across copies of the package loaded into the same isolate. */
@@ -63,7 +63,10 @@ export function stop(): Promise<void> {
   return agent ? agent.stop() : Promise.resolve();
 }
 
-/** Listen for alerts: `leak` (a leak.detected verdict), `spike`, `episode-end`. */
+/**
+ * Listen for alerts: `leak` (a leak.detected verdict, before any evidence exists), `evidence-ready`
+ * (an episode's files, as in the evidence.ready line), `spike`, `episode-end`.
+ */
 export function on(event: AgentEvent, listener: Listener): void {
   agent?.events.on(event, wrap(listener));
 }

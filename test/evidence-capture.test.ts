@@ -1,5 +1,6 @@
 /**
- * The capture path in real processes: a real agent with a synthetic leak verdict writes the
+ * The capture path in real processes: a real agent with a synthetic leak verdict logs the alert
+ * with the evidence it plans, then writes the
  * sampling heap profile (.heapprofile + pprof), a gated heap snapshot whose nodes contain the
  * leaking constructor, the pair's second snapshot, series.json and a manifest whose sha256 match;
  * files are 0600 in 0700 directories; on demand and signal snapshots go through the same gate.
@@ -24,6 +25,9 @@ const goAvailable = (() => {
   }
 })();
 beforeAll(() => ensureBuilt());
+
+/** The paths of the files an evidence.ready line lists. */
+const files = (ready: { files?: unknown } | undefined): string[] => ((ready?.files ?? []) as { path: string }[]).map((f) => f.path);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('leak verdict → evidence', () => {
@@ -53,23 +57,27 @@ describe('leak verdict → evidence', () => {
     expect(run.events('agent.error')).toEqual([]);
   });
 
-  it('starts the profiler at the suspect state and logs leak.detected with the evidence paths', () => {
+  it('starts the profiler at the suspect state, logs leak.detected with the evidence it plans, then evidence.ready with the files', () => {
     const started = run.events('profile.started');
     expect(started).toHaveLength(1);
     expect(started[0]).toMatchObject({ why: 'old_space suspect', backend: 'inspector', intervalBytes: 16384 });
     const [leak] = run.events('leak.detected');
-    const evidence = leak?.evidence as string[];
+    const planned = leak?.evidence as { kind: string; path: string; when: string }[];
     const episodeDir = path.join(dir, 'episodes', String(run.step('leak')?.episodeId));
-    expect(evidence.map((p) => path.relative(episodeDir, p)).sort()).toEqual([
-      'allocations-1.heapprofile', 'allocations-1.pb.gz', 'heap-1.heapsnapshot', 'manifest.json', 'series.json',
+    expect(leak?.episodeDir).toBe(episodeDir);
+    expect(planned.map((p) => `${path.relative(episodeDir, p.path)} ${p.when.startsWith('now') ? 'now' : 'later'}`).sort()).toEqual([
+      'allocations-1.heapprofile now', 'allocations-1.pb.gz now', 'allocations-2.heapprofile later', 'allocations-2.pb.gz later',
+      'heap-1.heapsnapshot now', 'heap-2.heapsnapshot later', 'manifest.json now', 'series.json now',
     ]);
-    // The log line comes after the files exist.
-    for (const p of evidence) expect(fs.existsSync(p)).toBe(true);
+    const [ready] = run.events('evidence.ready');
+    expect(files(ready).map((p) => path.relative(episodeDir, p)).sort()).toEqual([
+      'allocations-1.heapprofile', 'allocations-1.pb.gz', 'heap-1.heapsnapshot', 'series.json',
+    ]);
+    for (const p of files(ready)) expect(fs.existsSync(p)).toBe(true);
   });
 
   it('writes a .heapprofile whose samples point at the leaking code', () => {
-    const [leak] = run.events('leak.detected');
-    const file = (leak?.evidence as string[]).find((p) => p.endsWith('.heapprofile')) as string;
+    const file = files(run.events('evidence.ready')[0]).find((p) => p.endsWith('.heapprofile')) as string;
     const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(profile.head.callFrame.functionName).toBe('(root)');
     expect(profile.samples.length).toBeGreaterThan(20);
@@ -87,8 +95,7 @@ describe('leak verdict → evidence', () => {
 
   it('writes pprof that decodes, with space/bytes samples whose stacks name the leak', async () => {
     const pf = await import('pprof-format');
-    const [leak] = run.events('leak.detected');
-    const file = (leak?.evidence as string[]).find((p) => p.endsWith('.pb.gz')) as string;
+    const file = files(run.events('evidence.ready')[0]).find((p) => p.endsWith('.pb.gz')) as string;
     const profile = pf.Profile.decode(zlib.gunzipSync(fs.readFileSync(file)));
     const str = (i: number | bigint): string => profile.stringTable.strings[Number(i)] as string;
     expect(profile.sampleType.map((t) => `${str(t.type)}/${str(t.unit)}`)).toEqual(['samples/count', 'space/bytes']);
@@ -108,8 +115,7 @@ describe('leak verdict → evidence', () => {
   });
 
   it.skipIf(!goAvailable)('the pprof file loads in `go tool pprof`, which ranks the leak first', () => {
-    const [leak] = run.events('leak.detected');
-    const file = (leak?.evidence as string[]).find((p) => p.endsWith('.pb.gz')) as string;
+    const file = files(run.events('evidence.ready')[0]).find((p) => p.endsWith('.pb.gz')) as string;
     const out = execFileSync('go', ['tool', 'pprof', '-top', '-sample_index=space', file], {
       encoding: 'utf8', env: { ...process.env, HOME: tmp, PPROF_TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -178,12 +184,15 @@ describe('leak verdict → evidence', () => {
   });
 
   it('a repeated alert for the same episode reuses its evidence instead of capturing again', () => {
-    const repeat = run.step('repeat')?.evidence as string[];
-    expect(repeat.map((p) => path.basename(p)).sort()).toEqual([
+    const repeat = run.step('repeat')?.evidence as { path: string; when: string }[];
+    expect(repeat.every((p) => p.when === 'already captured')).toBe(true);
+    expect(repeat.map((p) => path.basename(p.path)).sort()).toEqual([
       'allocations-1.heapprofile', 'allocations-1.pb.gz', 'allocations-2.heapprofile', 'allocations-2.pb.gz',
       'heap-1.heapsnapshot', 'heap-2.heapsnapshot', 'manifest.json', 'series.json',
     ]);
     expect(run.events('leak.detected')).toHaveLength(2);
+    // Two rounds of evidence (the alert's, the pair's), none for the repeated alert.
+    expect(run.events('evidence.ready')).toHaveLength(2);
     expect(run.events('snapshot.written').filter((l) => l.episodeId !== null)).toHaveLength(2);
   });
 
@@ -239,7 +248,13 @@ describe('a verdict without a suspect state first', () => {
     expect(run.code).toBe(0);
     expect(run.events('profile.started')).toMatchObject([{ why: 'leak verdict' }]);
     const [leak] = run.events('leak.detected');
-    expect((leak?.evidence as string[]).filter((p) => /allocations/.test(p))).toEqual([]);
+    // The alert plans the profile for later, once the profiler has sampled some growth.
+    const planned = leak?.evidence as { path: string; when: string }[];
+    expect(planned.filter((p) => /allocations-1/.test(p.path)).map((p) => p.when)).toEqual([
+      expect.stringMatching(/^once the profiler has sampled 1m or old-space grew \+20% since the alert$/),
+      expect.stringMatching(/^once the profiler/),
+    ]);
+    expect(files(run.events('evidence.ready')[0]).filter((p) => /allocations/.test(p))).toEqual([]);
     const [written] = run.events('profile.written');
     expect(path.basename(written?.path as string)).toBe('allocations-1.heapprofile');
     expect(written?.samples as number).toBeGreaterThan(20);

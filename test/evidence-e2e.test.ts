@@ -15,6 +15,8 @@ const detectorPresent = fs.readdirSync(detectDir).some((f) => f.endsWith('.ts') 
 if (!detectorPresent) console.log('[evidence-e2e] skipping: no detector in src/detect/ yet (only the verdict contract); this test runs once it is merged');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evidence-e2e-'));
+/** The files of the first evidence.ready line. */
+const readyFiles = (run: ChildRun): string[] => ((run.events('evidence.ready')[0]?.files ?? []) as { path: string }[]).map((f) => f.path);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('leaking service → leak.detected with evidence', () => {
@@ -32,9 +34,9 @@ describe('leaking service → leak.detected with evidence', () => {
         LEAK_AGENT_PROFILE_INTERVAL: '32KiB',
         LEAKING_APP_MAX_MS: '170000',
       },
-      // Stop once the evidence of the first leak is complete (its log line comes after the files).
+      // Stop once the evidence of the first leak is complete (evidence.ready comes after the files).
       onLine: (line, pid) => {
-        if (line.event === 'leak.detected' && !stopping) {
+        if (line.event === 'evidence.ready' && !stopping) {
           stopping = true;
           setTimeout(() => process.kill(pid, 'SIGTERM'), 200);
         }
@@ -45,13 +47,15 @@ describe('leaking service → leak.detected with evidence', () => {
   it.skipIf(!detectorPresent)('detects the leak and names its evidence', () => {
     const [leak] = run.events('leak.detected');
     expect(leak, `no leak.detected within the run; log events: ${run.lines.map((l) => l.event ?? l.step).join(', ')}`).toBeDefined();
-    const evidence = leak?.evidence as string[];
-    expect(evidence.some((p) => p.endsWith('manifest.json'))).toBe(true);
-    for (const p of evidence) expect(fs.existsSync(p)).toBe(true);
+    expect(leak?.episodeDir).toBeTypeOf('string');
+    const [ready] = run.events('evidence.ready');
+    expect(ready?.manifest).toBe(path.join(leak?.episodeDir as string, 'manifest.json'));
+    expect(fs.existsSync(ready?.manifest as string)).toBe(true);
+    for (const p of readyFiles(run)) expect(fs.existsSync(p)).toBe(true);
   });
 
   it.skipIf(!detectorPresent)('wrote the sampling heap profile as .heapprofile and pprof', () => {
-    const evidence = run.events('leak.detected')[0]?.evidence as string[];
+    const evidence = readyFiles(run);
     const hint = 'the profiler must start before the alert: is the detector\'s `suspect` state passed to Policy.onSeriesState()?';
     expect(run.events('profile.started').map((l) => l.why), hint).not.toContain('leak verdict');
     expect(evidence.some((p) => p.endsWith('.heapprofile')), hint).toBe(true);
@@ -59,7 +63,7 @@ describe('leaking service → leak.detected with evidence', () => {
   });
 
   it.skipIf(!detectorPresent)('wrote a heap snapshot whose nodes contain the leaking constructor', () => {
-    const evidence = run.events('leak.detected')[0]?.evidence as string[];
+    const evidence = readyFiles(run);
     const snapshot = evidence.find((p) => p.endsWith('.heapsnapshot')) as string;
     expect(snapshot).toBeDefined();
     expect(constructorCounts(snapshot).get('LeakyThing') ?? 0).toBeGreaterThan(1000);

@@ -170,9 +170,11 @@ describe.skipIf(!isRoot)('disk limits (tmpfs mounts)', () => {
     expect(skipped).toMatchObject({ check: 'write', reason: expect.stringMatching(/ENOSPC.*no partial file was left/) });
     const files = listFiles(dir);
     expect(files.filter((f) => f.endsWith('.tmp') || f.includes('heapsnapshot'))).toEqual([]);
-    // The alert still goes out, naming only files that exist in full.
-    const [leak] = run.events('leak.detected');
-    for (const p of leak?.evidence as string[]) expect(fs.existsSync(p)).toBe(true);
+    // The alert still goes out; evidence.ready names only files that exist in full, and the snapshot as skipped.
+    expect(run.events('leak.detected')).toHaveLength(1);
+    const [ready] = run.events('evidence.ready');
+    for (const f of ready?.files as { path: string }[]) expect(fs.existsSync(f.path)).toBe(true);
+    expect(ready?.skipped).toMatchObject([{ kind: 'heapsnapshot', check: 'write', reason: expect.stringMatching(/ENOSPC/) }]);
     const manifest = files.find((f) => f.endsWith('manifest.json'));
     if (manifest) JSON.parse(fs.readFileSync(path.join(dir, manifest), 'utf8'));
   });
@@ -185,7 +187,11 @@ describe.skipIf(!isRoot)('disk limits (tmpfs mounts)', () => {
     expect(run.code).toBe(0);
     expect(run.step('done')).toBeDefined();
     expect(run.events('agent.error').find((l) => l.where === 'episode')?.message).toMatch(/EROFS/);
-    expect(run.events('leak.detected')[0]?.evidence).toEqual([]);
+    // The alert goes out all the same; evidence.ready says nothing could be written, and why.
+    expect(run.events('leak.detected')).toHaveLength(1);
+    const [ready] = run.events('evidence.ready');
+    expect(ready?.files).toEqual([]);
+    expect((ready?.skipped as { check: string; reason: string }[]).every((s) => s.check === 'directory' && /EROFS/.test(s.reason))).toBe(true);
     const [skipped] = run.events('snapshot.skipped');
     expect(skipped).toMatchObject({ check: 'directory', reason: expect.stringMatching(/cannot create the evidence directory .*EROFS/) });
     expect(listFiles(mnt)).toEqual([]);

@@ -1,28 +1,28 @@
 /**
- * The evidence stage as the policy sees it. The policy decides when (suspect state, leak verdict,
- * each tick, episode end, on demand); this stage decides only how, safely:
+ * The evidence stage as the policy sees it. The policy decides what and when (see
+ * src/policy/evidence-schedule.ts) and hands over orders; this stage only captures, safely, one
+ * capture at a time, and reports what came of each order:
  *
- *   suspect / agent start   start the sampling heap profiler (LEAK_AGENT_PROFILE)
- *   leak verdict            allocations-1.heapprofile + .pb.gz, heap-1.heapsnapshot (gated),
- *                           series.json, manifest.json in episodes/<episodeId>/
- *   ticks                   heap-2.heapsnapshot once old-space grew by LEAK_AGENT_SNAPSHOT_PAIR
- *                           since heap-1, allocations-2.* once it grew that much since the alert;
- *                           retries a first snapshot the gate refused; writes the first profile
- *                           late when the profiler only started at the alert
- *   on demand / signal      on-demand/heap-<time>.heapsnapshot (gated)
+ *   series          series.json
+ *   start-profiler  starts the sampling heap profiler (LEAK_AGENT_PROFILE)
+ *   profile         allocations-<n>.heapprofile + .pb.gz
+ *   snapshot        heap-<n>.heapsnapshot, through the snapshot gate
+ *   on demand       on-demand/heap-<time>.heapsnapshot (API or signal), through the same gate
  *
- * Captures run one at a time. Nothing here throws into the caller: failures are logged.
+ * Files go to episodes/<episodeId>/ with the episode's manifest.json, which lists each file the
+ * moment it exists (see episode.ts). Nothing here throws into the caller: failures are logged.
  */
 import * as path from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { AgentConfig } from '../config/env';
-import type { LeakVerdict, MemorySeries, SeriesState } from '../detect/verdict';
+import type { LeakVerdict } from '../detect/verdict';
 import type { AgentLogger } from '../log/logger';
 import { readContainerMemory, type ContainerMemory } from '../process/container';
-import { Episode } from './episode';
+import type { CaptureOrder, CaptureOutcome, CaptureRound, SkippedEvidence } from './capture-orders';
+import { EPISODE_FILES, Episode, episodeDirFor } from './episode';
 import type { HeapProfilerBackend } from './heap-profile-types';
 import { HeapProfilerSession } from './heap-profiler-session';
-import type { EpisodeSeries } from './manifest-types';
+import type { EvidenceFile } from './manifest-types';
 import { buildSeries } from './series-file';
 import { readServiceInfo, type ServiceInfo } from './service-info';
 import { SnapshotSignal } from './snapshot-signal';
@@ -34,8 +34,6 @@ export interface EvidenceCaptureOptions {
   /** A sampling heap profiler other than the in-process inspector (e.g. the native binding). */
   profilerBackend?: HeapProfilerBackend;
   readContainer?: () => ContainerMemory | undefined;
-  /** Told when an open episode gained files after its alert (pair snapshot, later profile), so the policy can ship them. */
-  onEpisodeFiles?: (episodeId: string, episodeDir: string) => void;
 }
 
 export interface SnapshotOutcomeLike {
@@ -44,37 +42,17 @@ export interface SnapshotOutcomeLike {
   reason?: string;
 }
 
-/** A snapshot of an open episode that the gate refused is retried at most this often (and its refusal logged only when the reason changes). */
-export const RETRY_EVERY_MS = 30_000;
-/** At most this many episodes are tracked for their pair; older ones are dropped (bounded memory). */
-const MAX_OPEN_EPISODES = 8;
-/**
- * When the profiler only started at the alert (no `suspect` state came first), its first profile is
- * written once it has sampled this long, or sooner if old-space grew by the pair threshold.
- */
-export const LATE_PROFILE_AFTER_MS = 60_000;
-
-interface OpenEpisode {
-  episode: Episode;
-  openedAt: number;
-  /** Snapshots and profiles written for this episode (0, 1 or 2 each). */
-  snapshots: number;
-  profiles: number;
-  /** Old-space after the latest full GC at the alert, and when the first snapshot was written. */
-  leakOldSpace: number | undefined;
-  snapshotOldSpace: number | undefined;
-  lastAttempt: number;
-  lastSkipCheck: string;
-}
+/** How far the sampling heap profiler is, for the policy's scheduling. */
+export type ProfilerState = 'running' | 'starting' | 'idle' | 'unavailable';
 
 export class EvidenceCapture {
   private readonly profiler: HeapProfilerSession | undefined;
   private readonly snapshotter: Snapshotter;
-  private readonly open = new Map<string, OpenEpisode>();
+  /** Episodes the policy keeps open (it bounds their number and closes them). */
+  private readonly open = new Map<string, Episode>();
   private signal: SnapshotSignal | undefined;
   private service: ServiceInfo | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private busy = false;
 
   constructor(private readonly opts: EvidenceCaptureOptions) {
     const { config, logger } = opts;
@@ -90,8 +68,8 @@ export class EvidenceCapture {
     });
   }
 
+  /** Installs the snapshot signal (LEAK_AGENT_SIGNAL), if configured. */
   start(): void {
-    if (this.opts.config.evidence.profile === 'start') void this.profiler?.start('agent start (LEAK_AGENT_PROFILE=start)');
     const sig = this.opts.config.evidence.signal;
     if (sig) {
       this.signal = new SnapshotSignal(sig, this.opts.logger, () => void this.snapshot(`signal ${sig}`));
@@ -99,82 +77,66 @@ export class EvidenceCapture {
     }
   }
 
-  /** The detector's state for one series; the first `suspect` starts the profiler. */
-  onSeriesState(memory: MemorySeries, state: SeriesState): void {
-    if ((state === 'suspect' || state === 'leak') && this.opts.config.evidence.profile === 'suspect') {
-      void this.profiler?.start(`${memory} ${state}`);
-    }
+  /** Starts the sampling heap profiler once (later calls are no-ops); never rejects. */
+  startProfiler(why: string): Promise<void> {
+    return this.profiler?.start(why) ?? Promise.resolve();
   }
 
-  /** Captures the evidence of a leak verdict; resolves to the paths written (never rejects). */
-  captureLeak(verdict: LeakVerdict, history: { samples: EpisodeSeries['samples']; alerts: EpisodeSeries['alerts'] }, oldSpace: number | undefined): Promise<string[]> {
-    return this.serially(async () => {
-      // The detector keeps an episode's id until episode-end: a repeated alert reuses its evidence.
-      const known = this.open.get(verdict.episodeId);
-      if (known) return [...known.episode.files().map((f) => f.path), known.episode.pathFor('manifest.json')];
-      let episode: Episode;
-      try {
-        this.service ??= readServiceInfo();
-        episode = new Episode(this.opts.config.dir, verdict, this.service, (this.opts.readContainer ?? readContainerMemory)());
-      } catch (err) {
-        this.error('episode', err);
-        return [];
-      }
-      const state: OpenEpisode = {
-        episode, openedAt: Date.now(), snapshots: 0, profiles: 0, leakOldSpace: oldSpace, snapshotOldSpace: undefined, lastAttempt: 0, lastSkipCheck: '',
-      };
-      await this.writeProfile(state);
-      await this.trySnapshot(state, oldSpace, true);
-      try {
-        await episode.writeFile('series', 'series.json', JSON.stringify(buildSeries(verdict, history.samples, history.alerts)) + '\n');
-      } catch (err) {
-        this.error('series', err);
-      }
-      this.open.delete(episode.id);
-      this.open.set(episode.id, state);
-      while (this.open.size > MAX_OPEN_EPISODES) this.open.delete(this.open.keys().next().value as string);
-      let manifest: string | undefined;
-      try {
-        manifest = episode.writeManifest();
-      } catch (err) {
-        this.error('manifest', err);
-      }
-      const paths = episode.files().map((f) => f.path);
-      return manifest ? [...paths, manifest] : paths;
-    }, []);
+  profilerState(): ProfilerState {
+    if (!this.profiler) return 'unavailable';
+    const phase = this.profiler.phase;
+    return phase === 'failed' || phase === 'stopped' ? 'unavailable' : phase;
+  }
+
+  /** The complete files of an open episode (empty when it is not open). */
+  episodeFiles(episodeId: string): EvidenceFile[] {
+    return this.open.get(episodeId)?.files() ?? [];
   }
 
   /**
-   * Called on every tick with old-space after the latest full GC: takes the second snapshot of a
-   * pair once old-space grew enough since the first, and retries a first snapshot the gate refused.
+   * Carries out one round of orders for an episode, opening it (directory, manifest) on its first
+   * round. Resolves once every order has an outcome; never rejects.
    */
-  onTick(oldSpace: number | undefined): void {
-    if (this.open.size === 0 || this.busy) return;
-    const now = Date.now();
-    for (const state of this.open.values()) {
-      const profileDue = this.profiler !== undefined && this.profiler.running && (
-        state.profiles === 0
-          ? now - state.openedAt >= LATE_PROFILE_AFTER_MS || this.grewEnough(state.leakOldSpace, oldSpace)
-          : state.profiles === 1 && this.grewEnough(state.leakOldSpace, oldSpace));
-      const snapshotDue = this.opts.config.snapshots && now - state.lastAttempt >= RETRY_EVERY_MS && (
-        state.snapshots === 0 || (state.snapshots === 1 && this.grewEnough(state.snapshotOldSpace, oldSpace)));
-      if (!profileDue && !snapshotDue) continue;
-      void this.serially(async () => {
-        if (profileDue) await this.writeProfile(state);
-        if (snapshotDue) await this.trySnapshot(state, oldSpace, false);
+  capture(verdict: LeakVerdict, orders: readonly CaptureOrder[]): Promise<CaptureRound> {
+    const episodeDir = episodeDirFor(this.opts.config.dir, verdict.episodeId);
+    const failed = (check: string, reason: string): CaptureRound => ({
+      episodeId: verdict.episodeId, episodeDir, manifest: null, files: [], written: [],
+      outcomes: orders.map((order) => ({ order, done: false, ...skipOf(order, episodeDir, check, reason) })),
+    });
+    return this.serially(async () => {
+      let episode = this.open.get(verdict.episodeId);
+      if (!episode) {
         try {
-          state.episode.writeManifest();
-          this.opts.onEpisodeFiles?.(state.episode.id, path.dirname(state.episode.pathFor('manifest.json')));
+          this.service ??= readServiceInfo();
+          episode = new Episode(this.opts.config.dir, verdict, this.service, (this.opts.readContainer ?? readContainerMemory)());
         } catch (err) {
-          this.error('manifest', err);
+          this.error('episode', err);
+          const round = failed('directory', `cannot create the evidence directory ${episodeDir}: ${(err as Error).message}`);
+          // A snapshot that cannot even be attempted is still a snapshot not taken.
+          for (const o of round.outcomes) {
+            if (o.order.kind === 'snapshot' && o.order.logSkip && o.skipped) {
+              this.opts.logger.log('snapshot.skipped', { reason: o.skipped.reason, check: o.skipped.check, episodeId: verdict.episodeId });
+            }
+          }
+          return round;
         }
-      }, undefined);
-      return; // one capture per tick
-    }
+        this.open.set(verdict.episodeId, episode);
+      }
+      const outcomes: CaptureOutcome[] = [];
+      const written: EvidenceFile[] = [];
+      for (const order of orders) outcomes.push(await this.run(episode, verdict, order, written));
+      return { episodeId: episode.id, episodeDir: episode.dir, manifest: episode.manifestPath, files: episode.files(), written, outcomes };
+    }, failed('evidence', 'the capture failed (see agent.error)'));
   }
 
-  onEpisodeEnd(episodeId: string): void {
+  /** The policy closed the episode: its snapshots are no longer protected from retention. */
+  closeEpisode(episodeId: string): void {
     this.open.delete(episodeId);
+  }
+
+  /** Resolves once every capture asked for so far has finished. */
+  idle(): Promise<void> {
+    return this.chain.then(() => undefined, () => undefined);
   }
 
   /** A gated snapshot on demand (API or signal), written to `<dir>/on-demand/`. */
@@ -209,70 +171,74 @@ export class EvidenceCapture {
     await this.profiler?.stop();
   }
 
-  /** Snapshot files of the open episodes: retention must not break a pair that is still being made. */
-  private openSnapshots(): string[] {
-    const paths: string[] = [];
-    for (const state of this.open.values()) {
-      for (const f of state.episode.files()) if (f.kind === 'heapsnapshot') paths.push(f.path);
+  private async run(episode: Episode, verdict: LeakVerdict, order: CaptureOrder, written: EvidenceFile[]): Promise<CaptureOutcome> {
+    const skip = (check: string, reason: string): CaptureOutcome => ({ order, done: false, ...skipOf(order, episode.dir, check, reason) });
+    switch (order.kind) {
+      case 'series':
+        try {
+          written.push(episode.writeFile('series', EPISODE_FILES.series(), JSON.stringify(buildSeries(verdict, order.samples, order.alerts)) + '\n'));
+          return { order, done: true };
+        } catch (err) {
+          this.error('series', err);
+          return skip('write', `writing series.json failed: ${(err as Error).message}`);
+        }
+      case 'start-profiler':
+        await this.startProfiler(order.why);
+        return this.profiler?.running ? { order, done: true } : { order, done: false };
+      case 'profile':
+        return this.writeProfile(episode, order.n, written, skip);
+      case 'snapshot':
+        return this.takeSnapshot(episode, order, written, skip);
     }
-    return paths;
   }
 
-  /** Has old-space grown by LEAK_AGENT_SNAPSHOT_PAIR since `base`? */
-  private grewEnough(base: number | undefined, oldSpace: number | undefined): boolean {
-    const pair = this.opts.config.evidence.pairGrowth;
-    if (!pair || oldSpace === undefined || base === undefined) return false;
-    const grown = oldSpace - base;
-    return pair.kind === 'bytes' ? grown >= pair.value : grown >= (base * pair.value) / 100;
-  }
-
-  private async trySnapshot(state: OpenEpisode, oldSpace: number | undefined, first: boolean): Promise<void> {
-    const n = state.snapshots + 1;
-    const result = this.snapshotter.take({
-      reason: n === 1 ? 'leak' : 'leak pair (further growth)',
-      path: state.episode.pathFor(`heap-${n}.heapsnapshot`),
-      episodeId: state.episode.id,
-      keep: this.openSnapshots(),
-      // The first attempt of an episode always logs; retries log only a new reason.
-      logSkip: first,
-    });
-    if (result.written) {
-      state.snapshots = n;
-      state.lastSkipCheck = '';
-      if (n === 1) state.snapshotOldSpace = oldSpace;
+  private takeSnapshot(
+    episode: Episode,
+    order: Extract<CaptureOrder, { kind: 'snapshot' }>,
+    written: EvidenceFile[],
+    skip: (check: string, reason: string) => CaptureOutcome,
+  ): CaptureOutcome {
+    const file = episode.pathFor(EPISODE_FILES.heapsnapshot(order.n));
+    // The manifest is the record of what exists: a failure to rewrite it is logged, never a reason
+    // to lose the snapshot or to misreport it.
+    const record = (what: string, fn: () => void): void => {
       try {
-        await state.episode.addFile('heapsnapshot', result.path);
+        fn();
       } catch (err) {
-        this.error('manifest', err);
+        this.error('manifest', err, what);
       }
-    } else if (!first && result.check !== state.lastSkipCheck) {
-      this.opts.logger.log('snapshot.skipped', { reason: result.reason, check: result.check, episodeId: state.episode.id, attempt: `heap-${n}`, ...result.figures });
-    }
-    if (!result.written) {
-      state.lastSkipCheck = result.check;
-      state.lastAttempt = Date.now();
-    }
+    };
+    const result = this.snapshotter.take({
+      reason: order.reason,
+      path: file,
+      episodeId: episode.id,
+      keep: this.openSnapshots(),
+      logSkip: order.logSkip,
+      onStart: () => record('begin', () => episode.beginFile('heapsnapshot', file)),
+      onWritten: (w) => record('complete', () => written.push(episode.completeFile('heapsnapshot', w.path, w.bytes, w.sha256))),
+      onFailed: () => record('abandon', () => episode.abandonFile(file)),
+    });
+    return result.written ? { order, done: true } : { ...skip(result.check, result.reason), figures: result.figures };
   }
 
-  /** Writes allocations-<n>.heapprofile and .pb.gz for the episode's next profile. */
-  private async writeProfile(state: OpenEpisode): Promise<void> {
-    if (!this.profiler) return;
+  /** Writes allocations-<n>.heapprofile and .pb.gz from the running profiler. */
+  private async writeProfile(
+    episode: Episode,
+    n: number,
+    written: EvidenceFile[],
+    skip: (check: string, reason: string) => CaptureOutcome,
+  ): Promise<CaptureOutcome> {
+    if (!this.profiler) return skip('off', 'the sampling heap profiler is off (LEAK_AGENT_PROFILE=off)');
     try {
-      if (!this.profiler.running) {
-        // Not running yet (the detector went straight to a verdict): start now; a later tick writes
-        // the profile once it has covered some growth (LATE_PROFILE_AFTER_MS or the pair threshold).
-        await this.profiler.start('leak verdict');
-        return;
-      }
       const t0 = Date.now();
       const captured = await this.profiler.capture();
-      if (!captured) return;
-      const n = state.profiles + 1;
-      const json = await state.episode.writeFile('heapprofile', `allocations-${n}.heapprofile`, captured.heapprofile);
-      const pprof = await state.episode.writeFile('pprof', `allocations-${n}.pb.gz`, captured.pprof);
-      state.profiles = n;
+      if (!captured) return skip('profiler', 'the sampling heap profiler is not running (see profile.started / agent.error)');
+      const json = episode.writeFile('heapprofile', EPISODE_FILES.heapprofile(n), captured.heapprofile);
+      written.push(json);
+      const pprof = episode.writeFile('pprof', EPISODE_FILES.pprof(n), captured.pprof);
+      written.push(pprof);
       this.opts.logger.log('profile.written', {
-        episodeId: state.episode.id,
+        episodeId: episode.id,
         path: json.path,
         bytes: json.bytes,
         pprofPath: pprof.path,
@@ -280,22 +246,30 @@ export class EvidenceCapture {
         samples: captured.samples,
         durationMs: Date.now() - t0,
       });
+      return { order: { kind: 'profile', n }, done: true };
     } catch (err) {
       this.error('profile.write', err);
+      return skip('write', `writing the heap profile failed: ${(err as Error).message}`);
     }
+  }
+
+  /** Snapshot files of the open episodes: retention must not break a pair that is still being made. */
+  private openSnapshots(): string[] {
+    const paths: string[] = [];
+    for (const episode of this.open.values()) {
+      for (const f of episode.files()) if (f.kind === 'heapsnapshot') paths.push(f.path);
+    }
+    return paths;
   }
 
   /** Runs captures one after another; a failure resolves to `fallback` after one agent.error line. */
   private serially<T>(work: () => Promise<T>, fallback: T): Promise<T> {
     const run = async (): Promise<T> => {
-      this.busy = true;
       try {
         return await work();
       } catch (err) {
         this.error('evidence', err);
         return fallback;
-      } finally {
-        this.busy = false;
       }
     };
     const next = this.chain.then(run, run);
@@ -303,7 +277,19 @@ export class EvidenceCapture {
     return next;
   }
 
-  private error(where: string, err: unknown): void {
-    this.opts.logger.log('agent.error', { where, message: err instanceof Error ? err.message : String(err) });
+  private error(where: string, err: unknown, step?: string): void {
+    this.opts.logger.log('agent.error', { where, ...(step ? { step } : {}), message: err instanceof Error ? err.message : String(err) });
   }
+}
+
+/** The skipped files of an order that did not happen (a started profiler writes no file). */
+function skipOf(order: CaptureOrder, episodeDir: string, check: string, reason: string): { skipped?: SkippedEvidence } {
+  const name =
+    order.kind === 'series' ? EPISODE_FILES.series()
+    : order.kind === 'profile' ? EPISODE_FILES.heapprofile(order.n)
+    : order.kind === 'snapshot' ? EPISODE_FILES.heapsnapshot(order.n)
+    : undefined;
+  if (name === undefined) return {};
+  const kind = order.kind === 'series' ? 'series' : order.kind === 'profile' ? 'heapprofile' : 'heapsnapshot';
+  return { skipped: { kind, path: path.join(episodeDir, name), check, reason } };
 }

@@ -20,6 +20,10 @@ export class HeapProfilerSession {
     private readonly backend: HeapProfilerBackend = new InspectorHeapProfiler(),
   ) {}
 
+  get phase(): 'idle' | 'starting' | 'running' | 'failed' | 'stopped' {
+    return this.state;
+  }
+
   get running(): boolean {
     return this.state === 'running';
   }

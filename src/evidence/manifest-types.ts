@@ -26,7 +26,13 @@ export interface EpisodeManifest {
   process: { pid: number; node: string; host: string; argv0: string };
   container: { limit: number | null; usage: number; cgroup: 1 | 2; oomKills: number | null } | null;
   verdict: Verdict;
+  /** Complete files: each is listed here the moment it is in place under its final name. */
   files: EvidenceFile[];
+  /**
+   * Files being written right now (a heap snapshot takes seconds). An entry left here means the
+   * process died while writing it: the file is absent, or present and complete but unhashed.
+   */
+  writing?: { kind: EvidenceKind; path: string; startedAt: string }[];
   /** Files the agent itself removed later (disk budget retention), so a reader knows why they are missing. */
   deleted?: { path: string; at: string; why: string }[];
 }

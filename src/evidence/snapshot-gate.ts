@@ -57,6 +57,9 @@ export type GateDecision =
   | { ok: true; /** Oldest files to delete first so the budget holds. */ deleteFirst: string[]; figures: GateFigures }
   | { ok: false; check: string; reason: string; figures: GateFigures };
 
+/** The gate's refusal when snapshots are switched off; the policy names it too when it plans none. */
+export const SNAPSHOTS_OFF_REASON = 'heap snapshots are off (LEAK_AGENT_SNAPSHOTS=off)';
+
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
 export function decideSnapshot(f: GateFacts): GateDecision {
@@ -73,7 +76,7 @@ export function decideSnapshot(f: GateFacts): GateDecision {
     ok: false, check, reason, figures: { ...base, ...figures },
   });
 
-  if (!f.snapshotsEnabled) return refuse('off', 'heap snapshots are off (LEAK_AGENT_SNAPSHOTS=off)');
+  if (!f.snapshotsEnabled) return refuse('off', SNAPSHOTS_OFF_REASON);
   if (f.takenThisProcess >= f.limits.perProcess) {
     return refuse('per-process', `this process already took ${f.takenThisProcess} snapshot(s), the maximum per process (LEAK_AGENT_SNAPSHOTS_PER_PROCESS=${f.limits.perProcess})`,
       { takenThisProcess: f.takenThisProcess, perProcess: f.limits.perProcess });

@@ -28,10 +28,16 @@ export interface SnapshotRequest {
   keep?: readonly string[];
   /** False when the caller logs refusals itself (the pair trigger logs only when the reason changes). */
   logSkip?: boolean;
+  /** Called once the gate allowed the snapshot, before its first byte (the episode lists it as `writing`). */
+  onStart?: () => void;
+  /** Called the moment the file is in place, before `snapshot.written` (the episode records it). */
+  onWritten?: (file: { path: string; bytes: number; sha256: string }) => void;
+  /** Called when the write failed and left nothing. */
+  onFailed?: () => void;
 }
 
 export type SnapshotResult =
-  | { written: true; path: string; bytes: number; pauseMs: number; durationMs: number }
+  | { written: true; path: string; bytes: number; sha256: string; pauseMs: number; durationMs: number }
   | { written: false; reason: string; check: string; figures: Record<string, unknown> };
 
 export interface SnapshotterOptions {
@@ -87,8 +93,10 @@ export class Snapshotter {
     }
     try {
       const heapUsedBefore = process.memoryUsage().heapUsed;
+      req.onStart?.();
       const written = writeHeapSnapshotFile(req.path);
       this.taken += 1;
+      req.onWritten?.({ path: written.path, bytes: written.bytes, sha256: written.sha256 });
       if (written.nodes !== null) this.bytesPerNode = calibratedBytesPerNode(this.bytesPerNode, heapUsedBefore, written.nodes);
       try {
         this.ledger.record(Date.now());
@@ -102,14 +110,17 @@ export class Snapshotter {
         bytes: written.bytes,
         durationMs,
         pauseMs: Math.round(written.pauseMs),
+        hashMs: Math.round(written.hashMs),
+        sha256: written.sha256,
         nodes: written.nodes,
         estimatedNodes: decision.figures.estimatedNodes,
         estimatedFileBytes: decision.figures.estimatedFileBytes,
         heapBytesPerNode: +this.bytesPerNode.toFixed(1),
       });
-      return { written: true, path: written.path, bytes: written.bytes, pauseMs: written.pauseMs, durationMs };
+      return { written: true, path: written.path, bytes: written.bytes, sha256: written.sha256, pauseMs: written.pauseMs, durationMs };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
+      req.onFailed?.();
       return skip('write', `writing the snapshot failed${e.code ? ` (${e.code})` : ''}: ${e.message}; no partial file was left`);
     }
   }

@@ -3,20 +3,21 @@
  * feeds the detector, and chooses what the other stages do (capture evidence, report, upload).
  * Stages never call each other sideways; they are called from here.
  *
- * Flow per tick:   records + readings ─> detector ─> verdicts ─> onVerdict
- *   leak:          capture evidence ─> log `leak.detected` (with the files) ─> emit 'leak' ─> telemetry ─> upload
+ * Flow per tick:   records + readings ─> detector ─> verdicts ─> onVerdict ─> what evidence is due
+ *   leak:          log `leak.detected` (with the evidence planned) ─> emit 'leak' ─> telemetry
+ *                  ─> capture ─> `evidence.ready` ─> upload          (leak-evidence.ts)
  *   spike:         log `memory.spike` ─> emit 'spike' ─> telemetry
  *   episode-end:   log `episode.ended` ─> emit 'episode-end'
+ *   start:         arm the near-OOM capture; start the profiler when LEAK_AGENT_PROFILE=start
  */
 import type { EventEmitter } from 'node:events';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { formatDuration } from '../config/duration';
 import type { AgentConfig } from '../config/env';
 import { Detector } from '../detect/detector';
-import type { LeakVerdict, MemorySeries, SeriesState, Verdict } from '../detect/verdict';
+import type { MemorySeries, SeriesState, Verdict } from '../detect/verdict';
 import { EvidenceCapture } from '../evidence/evidence-capture';
 import type { HeapProfilerBackend } from '../evidence/heap-profile-types';
+import { armNearOom, type NearOomHandle } from '../evidence/near-oom';
 import type { AgentLogger } from '../log/logger';
 import type { ContainerMemory } from '../process/container';
 import type { ProcessMemory } from '../process/memory';
@@ -25,6 +26,7 @@ import { Telemetry } from '../telemetry/telemetry';
 import { RecentHistory } from './recent-history';
 import { SelfInflictedFilter } from './self-inflicted';
 import { decideConfirmationGc, fullGcFunction } from './confirmation-gc';
+import { LeakEvidence } from './leak-evidence';
 import { createUploader, type Uploader } from '../upload/create';
 
 export interface PolicyContext {
@@ -55,6 +57,9 @@ export class Policy {
   /** Recent post-full-GC samples and alert marks, for the episode's series.json (bounded). */
   readonly history = new RecentHistory();
   private readonly evidence: EvidenceCapture;
+  /** What each leak episode captures, and when (alert first). */
+  private readonly leakEvidence: LeakEvidence;
+  private nearOom: NearOomHandle | undefined;
   /** Metrics and alert records (src/telemetry); receives every tick and every verdict. */
   private readonly telemetry: Telemetry;
   private readonly ctx: PolicyContext;
@@ -84,9 +89,27 @@ export class Policy {
       config: ctx.config,
       logger,
       ...(ctx.profilerBackend ? { profilerBackend: ctx.profilerBackend } : {}),
-      onEpisodeFiles: (episodeId, episodeDir) => this.ship(episodeId, episodeDir, undefined),
     });
     this.evidence.start();
+    if (ctx.config.evidence.profile === 'start') void this.evidence.startProfiler('agent start (LEAK_AGENT_PROFILE=start)');
+    this.leakEvidence = new LeakEvidence({
+      config: ctx.config,
+      logger,
+      events: ctx.events,
+      evidence: this.evidence,
+      telemetry: this.telemetry,
+      history: this.history,
+      ship: (episodeId, episodeDir, episodeTime) => this.ship(episodeId, episodeDir, episodeTime),
+    });
+  }
+
+  /**
+   * At agent start: arm the near-OOM capture, so that a process about to die of a heap OOM leaves a
+   * heap profile even when no verdict came first (a fast leak outruns the window). Returns its state.
+   */
+  start(startedAt: Date): NearOomHandle {
+    this.nearOom ??= armNearOom(this.ctx.config, this.ctx.logger, startedAt);
+    return this.nearOom;
   }
 
   onTick(tick: Tick): void {
@@ -106,8 +129,8 @@ export class Policy {
     }
     for (const verdict of report) this.onVerdict(verdict);
     if (needsFullGc) this.confirmWithFullGc(tick);
-    // Open episodes: the pair's second snapshot and profile once old-space grew further, retries of a refused first snapshot.
-    this.evidence.onTick(this.history.latestOldSpace());
+    // Open episodes: the pair's second snapshot and profile once old-space grew further, late profiles, retries of a refused snapshot.
+    this.leakEvidence.onTick();
   }
 
   /**
@@ -143,7 +166,9 @@ export class Policy {
 
   /** The detector's state of one series on each evaluation: the first `suspect` starts the sampling heap profiler. */
   onSeriesState(memory: MemorySeries, state: SeriesState): void {
-    this.evidence.onSeriesState(memory, state);
+    if ((state === 'suspect' || state === 'leak') && this.ctx.config.evidence.profile === 'suspect') {
+      void this.evidence.startProfiler(`${memory} ${state}`);
+    }
   }
 
   /**
@@ -166,7 +191,7 @@ export class Policy {
     switch (verdict.kind) {
       case 'leak': {
         this.history.addAlert({ t: verdict.detectedAt, kind: 'leak', episodeId: verdict.episodeId });
-        void this.reportLeak(verdict);
+        this.leakEvidence.onLeak(verdict);
         break;
       }
       case 'spike':
@@ -177,29 +202,10 @@ export class Policy {
         break;
       case 'episode-end':
         this.telemetry.onVerdict(verdict);
-        this.evidence.onEpisodeEnd(verdict.episodeId);
+        this.leakEvidence.onEpisodeEnd(verdict.episodeId);
         this.ctx.logger.log('episode.ended', { ...verdict });
         this.ctx.events.emit('episode-end', { ...verdict });
         break;
-    }
-  }
-
-  /** Evidence first, so that the alert line and the listeners get the files it produced. */
-  private async reportLeak(verdict: LeakVerdict): Promise<void> {
-    // Runs detached from the tick: a rejection here would be an unhandled rejection in the host.
-    try {
-      const evidence = await this.evidence.captureLeak(
-        verdict,
-        { samples: this.history.recent(verdict.detectedAt - verdict.windowMs), alerts: this.history.alerts() },
-        this.history.latestOldSpace(),
-      );
-      const payload = { ...verdict, window: formatDuration(verdict.windowMs), evidence };
-      this.ctx.logger.log('leak.detected', payload);
-      this.ctx.events.emit('leak', { ...payload });
-      this.telemetry.onVerdict(verdict, evidence.map((file) => ({ path: file })));
-      this.ship(verdict.episodeId, path.join(this.ctx.config.dir, 'episodes', verdict.episodeId), verdict.detectedAt);
-    } catch (err) {
-      this.ctx.logger.log('agent.error', { where: 'leak.report', message: err instanceof Error ? err.message : String(err) });
     }
   }
 
@@ -224,7 +230,7 @@ export class Policy {
       memory: t?.memory,
       container: t?.container,
       detector: { sensitivity: this.ctx.config.sensitivity, bucketMs: this.detector.bucketMs, series: this.detector.states() },
-      evidence: this.evidence.status(),
+      evidence: { ...this.evidence.status(), episodes: this.leakEvidence.status() },
       telemetry: this.telemetry.describe(),
       upload: this.uploader?.status() ?? null,
     };
@@ -235,6 +241,7 @@ export class Policy {
    * in time). Unfinished uploads stay in the spool for the next process.
    */
   async stop(): Promise<void> {
+    this.nearOom?.stop();
     this.uploader?.stop();
     await Promise.allSettled([this.evidence.stop(), this.telemetry.stop()]);
   }

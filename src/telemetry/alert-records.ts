@@ -1,8 +1,13 @@
 /**
  * Alerts as OpenTelemetry log records, so they land next to the service's other logs. Pure: a
  * verdict and its evidence in, the record out. Event names match the agent log (`leak.detected`,
- * `memory.spike`, `episode.ended`); attribute keys are under `leak_agent.*`; evidence locations are
- * string arrays (`leak_agent.evidence.uris` once uploaded, `leak_agent.evidence.paths` locally).
+ * `memory.spike`, `episode.ended`, `evidence.ready`); attribute keys are under `leak_agent.*`;
+ * evidence locations are string arrays (`leak_agent.evidence.uris` once uploaded,
+ * `leak_agent.evidence.paths` locally), with parallel arrays for kinds, sizes and hashes.
+ *
+ * `leak.detected` is sent before any evidence exists: it carries the episode's evidence directory
+ * and the files the policy planned (`leak_agent.evidence.planned_paths` / `planned_kinds`);
+ * `evidence.ready` follows with what was written and what was skipped.
  */
 import type { AnyValueMap, LogRecord } from '@opentelemetry/api-logs';
 import type { Verdict } from '../detect/verdict';
@@ -10,6 +15,21 @@ import type { EvidenceFile } from '../evidence/manifest-types';
 
 /** What telemetry needs of an evidence file (the evidence stage's EvidenceFile fits). */
 export type EvidenceRef = Partial<Pick<EvidenceFile, 'kind' | 'path' | 'uri'>>;
+
+/** What the alert knows of its evidence before any is captured. */
+export interface AlertPlan {
+  episodeDir: string;
+  planned: readonly { kind: string; path: string }[];
+}
+
+/** The `evidence.ready` log line's content. */
+export interface EvidenceReadyRef {
+  episodeId: string;
+  episodeDir: string;
+  files: readonly { kind: string; path: string; bytes: number; sha256: string; uri?: string }[];
+  skipped: readonly { kind: string; path: string; check: string; reason: string }[];
+  pending: readonly { kind: string; path: string }[];
+}
 
 /** api-logs SeverityNumber values, inlined so building a record does not load the package. */
 const SEVERITY = { INFO: 9, WARN: 13 } as const;
@@ -30,7 +50,7 @@ function duration(sec: number): string {
   return `${(sec / 3_600).toFixed(1)} h`;
 }
 
-export function alertRecord(verdict: Verdict, evidence: readonly EvidenceRef[] = []): LogRecord {
+export function alertRecord(verdict: Verdict, evidence: readonly EvidenceRef[] = [], plan?: AlertPlan): LogRecord {
   const eventName = EVENT_NAME[verdict.kind];
   const attributes: AnyValueMap = {
     'event.name': eventName,
@@ -80,11 +100,42 @@ export function alertRecord(verdict: Verdict, evidence: readonly EvidenceRef[] =
   const paths = evidence.map((e) => e.path).filter((p): p is string => typeof p === 'string');
   if (uris.length > 0) attributes['leak_agent.evidence.uris'] = uris;
   if (paths.length > 0) attributes['leak_agent.evidence.paths'] = paths;
+  if (plan) {
+    attributes['leak_agent.evidence.dir'] = plan.episodeDir;
+    attributes['leak_agent.evidence.planned_paths'] = plan.planned.map((p) => p.path);
+    attributes['leak_agent.evidence.planned_kinds'] = plan.planned.map((p) => p.kind);
+  }
   return {
     eventName,
     severityNumber: severity,
     severityText: severity === SEVERITY.WARN ? 'WARN' : 'INFO',
     body,
+    attributes,
+  };
+}
+
+export function evidenceReadyRecord(ready: EvidenceReadyRef): LogRecord {
+  const attributes: AnyValueMap = {
+    'event.name': 'evidence.ready',
+    'leak_agent.episode.id': ready.episodeId,
+    'leak_agent.evidence.dir': ready.episodeDir,
+    'leak_agent.evidence.paths': ready.files.map((f) => f.path),
+    'leak_agent.evidence.kinds': ready.files.map((f) => f.kind),
+    'leak_agent.evidence.bytes': ready.files.map((f) => f.bytes),
+    'leak_agent.evidence.sha256': ready.files.map((f) => f.sha256),
+    'leak_agent.evidence.skipped': ready.skipped.map((s) => `${s.kind} ${s.path}: ${s.reason}`),
+    'leak_agent.evidence.pending_paths': ready.pending.map((p) => p.path),
+  };
+  const uris = ready.files.map((f) => f.uri).filter((u): u is string => typeof u === 'string');
+  if (uris.length > 0) attributes['leak_agent.evidence.uris'] = uris;
+  const total = ready.files.reduce((sum, f) => sum + f.bytes, 0);
+  const skipped = ready.skipped.length > 0 ? `; skipped: ${ready.skipped.map((s) => `${s.kind} (${s.reason})`).join('; ')}` : '';
+  const pending = ready.pending.length > 0 ? `; still to come: ${ready.pending.length} file(s)` : '';
+  return {
+    eventName: 'evidence.ready',
+    severityNumber: SEVERITY.INFO,
+    severityText: 'INFO',
+    body: `leak evidence ready for episode ${ready.episodeId}: ${ready.files.length} files (${mb(total)}) in ${ready.episodeDir}${skipped}${pending}`,
     attributes,
   };
 }

@@ -20,7 +20,7 @@ import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { AgentCountersCollector, AgentTallies } from './agent-counters';
 import { redactDeep } from '../log/redact-secrets';
-import { alertRecord, type EvidenceRef } from './alert-records';
+import { alertRecord, evidenceReadyRecord, type AlertPlan, type EvidenceReadyRef, type EvidenceRef } from './alert-records';
 import type { Collector } from './collector';
 import { DetectorCollector } from './detector-collector';
 import { readDetectorSeries } from './detector-view';
@@ -100,13 +100,24 @@ export class Telemetry {
   }
 
   /** Counts the alert and sends it as a log record (with the evidence locations) where logs go. */
-  onVerdict(verdict: Verdict, evidence: readonly EvidenceRef[] = []): void {
+  onVerdict(verdict: Verdict, evidence: readonly EvidenceRef[] = [], plan?: AlertPlan): void {
     if (this.stopped) return;
     try {
       if (verdict.kind === 'leak' || verdict.kind === 'spike') this.tallies.alert(verdict.kind, verdict.memory);
       if (!this.alertLogger) this.bind();
       // Evidence locations may be upload URLs: redacted like the agent log.
-      this.alertLogger?.emit(redactDeep(alertRecord(verdict, evidence)));
+      this.alertLogger?.emit(redactDeep(alertRecord(verdict, evidence, plan)));
+    } catch (err) {
+      this.collectorFailed('alert', err);
+    }
+  }
+
+  /** Sends an episode's `evidence.ready` (files written, skipped, still to come) as a log record. */
+  onEvidenceReady(ready: EvidenceReadyRef): void {
+    if (this.stopped) return;
+    try {
+      if (!this.alertLogger) this.bind();
+      this.alertLogger?.emit(redactDeep(evidenceReadyRecord(ready)));
     } catch (err) {
       this.collectorFailed('alert', err);
     }

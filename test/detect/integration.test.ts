@@ -62,12 +62,16 @@ describe('leak detection in real processes', () => {
     expect(v.limitBytes as number).toBeGreaterThan(v.currentBytes as number);
     expect(['heap', 'container']).toContain(v.limitSource);
     expect(v.timeToLimitSec as number).toBeGreaterThan(0);
-    // Snapshots are off here; the evidence stage still writes the allocation profile (or starts it),
-    // the series and the manifest, and lists what it wrote.
-    const evidence = v.evidence as string[];
-    expect(evidence.some((f) => f.endsWith('manifest.json'))).toBe(true);
-    expect(evidence.some((f) => f.endsWith('series.json'))).toBe(true);
-    for (const f of evidence) expect(fs.existsSync(f)).toBe(true);
+    // Snapshots are off here; the alert plans the allocation profile (or starts it), the series and
+    // the manifest in its episode directory, and evidence.ready lists what was written.
+    const planned = (v.evidence as { path: string }[]).map((f) => f.path);
+    expect(planned.some((f) => f.endsWith('manifest.json'))).toBe(true);
+    expect(planned.some((f) => f.endsWith('series.json'))).toBe(true);
+    for (const f of planned) expect(path.dirname(f)).toBe(v.episodeDir);
+    const ready = leak.log.find((l) => l.event === 'evidence.ready');
+    const written = ((ready?.files ?? []) as { path: string }[]).map((f) => f.path);
+    expect(written.some((f) => f.endsWith('series.json'))).toBe(true);
+    for (const f of written) expect(fs.existsSync(f)).toBe(true);
     const status = leak.status as { detector: { series: Record<string, { state: string }> } };
     expect(status.detector.series.old_space?.state).toBe('leak');
   });

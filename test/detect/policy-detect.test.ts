@@ -1,6 +1,7 @@
 /**
  * The detection stage wired into the policy: verdicts become log lines and events with the contract
- * fields (after the evidence stage ran), status() carries the detector state, and the history stays bounded.
+ * fields (before the evidence stage runs), evidence.ready follows with the files, status() carries the
+ * detector state, and the history stays bounded.
  */
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
@@ -24,6 +25,8 @@ describe('policy detection stage', () => {
     const events = new EventEmitter();
     const emitted: Record<string, unknown>[] = [];
     events.on('leak', (p: Record<string, unknown>) => emitted.push(p));
+    const ready: Record<string, unknown>[] = [];
+    events.on('evidence-ready', (p: Record<string, unknown>) => ready.push(p));
     const policy = new Policy({ config, logger, events });
     const t0 = Date.UTC(2026, 0, 1);
     for (let s = 0; s < 600; s++) {
@@ -42,8 +45,9 @@ describe('policy detection stage', () => {
       const old = 50 * MiB + 150_000 * s;
       policy.onTick({ records, memory: { time: t, rss: old + 80 * MiB, heapUsed: old, heapTotal: old + 10 * MiB, heapLimit: 512 * MiB, external: 5 * MiB, arrayBuffers: MiB }, container: undefined });
     }
-    // The alert line is written once the evidence stage has run (it carries the files).
-    for (let i = 0; i < 100 && emitted.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    // The alert line is written at the verdict; evidence.ready once the evidence stage has run.
+    expect(emitted.length).toBe(1);
+    for (let i = 0; i < 100 && ready.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     await policy.stop();
     logger.close();
     const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -51,8 +55,10 @@ describe('policy detection stage', () => {
     expect(leaks.length).toBe(1);
     expect(leaks[0]).toMatchObject({ memory: 'old_space', window: '1m', windowMs: 60_000, limitSource: 'heap' });
     // With snapshots and profiles off, the episode still leaves its series and manifest.
-    const evidence = leaks[0]?.evidence as string[];
-    expect(evidence.map((f) => path.basename(f)).sort()).toEqual(['manifest.json', 'series.json']);
+    const planned = leaks[0]?.evidence as { path: string }[];
+    expect(planned.map((f) => path.basename(f.path)).sort()).toEqual(['manifest.json', 'series.json']);
+    const evidence = (lines.find((l) => l.event === 'evidence.ready')?.files as { path: string }[]).map((f) => f.path);
+    expect(evidence.map((f) => path.basename(f))).toEqual(['series.json']);
     expect(emitted.length).toBe(1);
     expect(emitted[0]?.episodeId).toBe(leaks[0]?.episodeId);
 
