@@ -55,6 +55,7 @@ describe('Prometheus pull endpoint', () => {
     child = startChild('retain-and-report.js', { LEAK_AGENT_PROMETHEUS: `[::1]:${port}` });
     const listening = await waitFor(() => child!.log.find((l) => l.event === 'telemetry.prometheus'), 'the pull endpoint to listen');
     expect(listening).toMatchObject({ url: `http://[::1]:${port}/metrics` });
+    expect(child.log.find((l) => l.event === 'telemetry.started')).toMatchObject({ metrics: [`prometheus [::1]:${port}`] });
     const direct = await fetch(`http://[::1]:${port}/metrics`);
     expect(direct.status).toBe(200);
     // Its own server, stopped here: the shared one may still be running for another test.

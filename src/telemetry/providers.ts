@@ -204,7 +204,7 @@ export function buildPrivateProviders(config: TelemetryConfig, configured: Priva
         }),
       );
       readers.push(prometheus);
-      metricsTo.push(`prometheus ${host}:${port}`);
+      metricsTo.push(`prometheus ${host.includes(':') ? `[${host}]` : host}:${port}`);
     }
     meterProvider = new sdk.MeterProvider({ resource: res, readers });
   }
