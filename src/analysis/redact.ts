@@ -1,17 +1,25 @@
 /**
  * Redaction: rewrites a snapshot with string contents replaced by same-length placeholders, so
- * tokens, passwords and personal data never leave the machine, while the graph (nodes, edges)
- * and every size stay byte-for-byte the same and the analysis still names constructors.
+ * tokens, passwords, the process environment and personal data never leave the machine, while the
+ * graph (nodes, edges) and every size stay byte-for-byte the same and the analysis still names
+ * constructors, functions and retainer paths.
  *
- * Which strings are kept (everything else is redacted):
- * - names of non-string nodes: constructor and function names, V8 internal labels;
+ * Which strings are kept (everything else becomes `xxx…`):
+ * - constructor names and V8's own labels: names of object, native, hidden, synthetic, array,
+ *   number, bigint and object-shape nodes (`CustomerRecord`, `Map`, `system / Context`);
+ * - function names that are code identifiers (`handleRequest`, `get size`, `bound emit`,
+ *   `#flush`, `[Symbol.iterator]`), on closure and code nodes; a function named by data
+ *   (`{ ["alice@example.com"]: function () {} }`) is redacted;
+ * - symbol descriptions shaped like identifiers or dotted names (`kCapture`, `nodejs.rejection`);
  * - names of context, internal and shortcut edges (variable names and V8 field names);
  * - property names shaped like identifiers (`_events`, `table`). A property key holding data
  *   (`cache["alice@example.com"]`) is not identifier-shaped and is redacted.
- * With `all: true` every string is redacted.
+ * Always redacted: string contents of every kind, and RegExp sources (a pattern often embeds the
+ * very token or address it matches). With `all: true` every string is redacted.
  *
  * Two streaming passes: the first parses the snapshot to learn which string indices are kept,
- * the second copies the file byte by byte and rewrites only the `strings` array.
+ * the second copies the file byte by byte and rewrites only the `strings` array. The output is
+ * created exclusively, never through a link, with the input's mode (a 0600 snapshot stays 0600).
  */
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
@@ -31,14 +39,34 @@ export interface RedactResult {
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]{0,63}$/;
+/** A function name as V8 spells one made from code: accessors, bound functions, private and well-known-symbol methods. */
+const FUNCTION_NAME = /^(?:(?:get|set|bound) )*(?:#?[A-Za-z_$][\w$]{0,127}|\[Symbol\.[A-Za-z]{1,32}\])$/;
+const SYMBOL_DESCRIPTION = /^[A-Za-z_$][\w$.]{0,63}$/;
+/** Nodes whose name is V8's label or a constructor name, never data. */
+const LABEL_TYPES = new Set(['hidden', 'array', 'object', 'native', 'synthetic', 'number', 'bigint', 'object shape']);
 const PLACEHOLDER = 0x78; // 'x'
 
 /** Pure: which string indices stay readable. */
 export function keptStrings(s: HeapSnapshot, all = false): Uint8Array {
   const keep = new Uint8Array(s.strings.count);
   if (all) return keep;
+  // Per node type: keep the name always (1), when it passes a pattern (a RegExp), or never (0).
+  const rule = s.layout.nodeTypes.map((t): 1 | 0 | RegExp => {
+    if (LABEL_TYPES.has(t)) return 1;
+    if (t === 'closure' || t === 'code') return FUNCTION_NAME;
+    if (t === 'symbol') return SYMBOL_DESCRIPTION;
+    return 0; // strings of every kind, regexp sources, and types this version does not know
+  });
+  const nameChecked = new Uint8Array(s.strings.count);
   for (let v = 0; v < s.nodeCount; v++) {
-    if (!s.isStringType(s.nodeType(v))) keep[s.nodeNameIndex(v)] = 1;
+    const r = rule[s.nodeType(v)] ?? 0;
+    if (r === 0) continue;
+    const idx = s.nodeNameIndex(v);
+    if (r === 1) keep[idx] = 1;
+    else if ((nameChecked[idx] & (r === FUNCTION_NAME ? 1 : 2)) === 0) {
+      nameChecked[idx] |= r === FUNCTION_NAME ? 1 : 2;
+      if (r.test(s.strings.get(idx))) keep[idx] = 1;
+    }
   }
   const prop = s.layout.edgeTypes.indexOf('property');
   const decided = new Uint8Array(s.strings.count); // property names checked once
@@ -150,7 +178,13 @@ export async function redactSnapshot(input: string, output: string, options: Red
   const result = { strings: snap.strings.count, nodeCount: snap.nodeCount, edgeCount: snap.edgeCount };
   say(`writing ${output}`);
   const tmp = `${output}.partial-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
+  // The output holds what the input held minus its strings: as private as the input, exactly
+  // (fchmod, whatever the umask), created new and never through a link.
+  const mode = fs.statSync(input).mode & 0o777;
+  fs.rmSync(tmp, { force: true });
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  fs.fchmodSync(fd, mode);
   try {
     const rewriter = new StringsRewriter(keep, (b) => {
       let off = 0;

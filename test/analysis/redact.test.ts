@@ -4,12 +4,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSnapshot } from '../../src/analysis/load';
-import { ensureBuilt, runCli } from './cli-helpers';
+import { CLI, ensureBuilt, runCli } from './cli-helpers';
 
 let dir: string;
 let input: string;
 const SECRET = 'sk_live_' + 'Q7f3Zp0LxV9mW2cR8tYb'; // assembled so the test file itself is not the only match
 const EMAIL = 'alice.secret@example.com';
+const REGEX_SECRET = 'tok_' + 'R3gexS0urce9';
+const FN_NAME_SECRET = 'carol.' + 'fn@example.com';
 
 beforeAll(() => {
   ensureBuilt();
@@ -20,8 +22,12 @@ beforeAll(() => {
     globalThis.keep = { apiKey: process.argv[1], owner: process.argv[2], customers: [] };
     globalThis.byEmail = {}; globalThis.byEmail[process.argv[2]] = 1;
     for (let i = 0; i < 500; i++) globalThis.keep.customers.push(new CustomerRecord(i));
+    function handleCheckoutRequest() { return 1; }
+    globalThis.keep.pattern = new RegExp(process.argv[4] + '=([a-z]+)');
+    globalThis.keep.byName = { [process.argv[5]]: function () { return 2; } };
+    globalThis.keep.handler = handleCheckoutRequest;
     require('v8').writeHeapSnapshot(process.argv[3]);`;
-  const r = spawnSync(process.execPath, ['-e', program, SECRET, EMAIL, input], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['-e', program, SECRET, EMAIL, input, REGEX_SECRET, FN_NAME_SECRET], { encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
 });
 
@@ -64,6 +70,38 @@ describe('leak-agent redact', () => {
     for (let v = 0; v < b.nodeCount; v++) names.add(b.nodeName(v));
     expect(names).toContain('CustomerRecord');
     expect(names).toContain('Map');
+  });
+
+  it('removes RegExp sources and function names that are not identifiers; keeps code identifiers', async () => {
+    const text = fs.readFileSync(input, 'utf8');
+    expect(text).toContain(REGEX_SECRET);
+    expect(text).toContain(FN_NAME_SECRET);
+    const out = path.join(dir, 'code.heapsnapshot');
+    expect(runCli(['redact', input, '-o', out, '--quiet']).status).toBe(0);
+    const redacted = fs.readFileSync(out, 'utf8');
+    expect(redacted).not.toContain(REGEX_SECRET);
+    expect(redacted).not.toContain(FN_NAME_SECRET);
+    const b = await loadSnapshot(out);
+    const closures = new Set<string>();
+    const regexps: string[] = [];
+    for (let v = 0; v < b.nodeCount; v++) {
+      if (b.nodeType(v) === b.nodeClosure) closures.add(b.nodeName(v));
+      if (b.layout.nodeTypes[b.nodeType(v)] === 'regexp') regexps.push(b.nodeName(v));
+    }
+    expect(closures).toContain('handleCheckoutRequest');
+    expect(closures).toContain('CustomerRecord');
+    expect(regexps.length).toBeGreaterThan(0);
+    for (const r of regexps) expect(r).toMatch(/^x*$/);
+  });
+
+  it('keeps the input\'s mode: a 0600 snapshot gives a 0600 output, whatever the umask', () => {
+    const private600 = path.join(dir, 'private.heapsnapshot');
+    fs.copyFileSync(input, private600);
+    fs.chmodSync(private600, 0o600);
+    const out = path.join(dir, 'private-out.heapsnapshot');
+    const r = spawnSync('sh', ['-c', `umask 000 && exec "$0" "$@"`, process.execPath, CLI, 'redact', private600, '-o', out, '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect((fs.statSync(out).mode & 0o777).toString(8)).toBe('600');
   });
 
   it('--all redacts every string, still a valid snapshot', async () => {
