@@ -55,6 +55,8 @@ export interface DeliveredObject {
   filesDigest?: string;
   bytes: number;
   at: string;
+  /** LEAK_AGENT_REDACT applied to what was sent (`off` for everything but heap snapshots). */
+  redaction?: 'off' | 'strings' | 'all';
 }
 
 export interface DeliveryRecord {

@@ -18,6 +18,8 @@ export interface StagedCopy {
   bytes: number;
   md5: string;
   sha256: string;
+  /** LEAK_AGENT_REDACT this copy was made under (absent: as written). */
+  redaction?: 'off' | 'strings' | 'all';
   /** The part size the multipart figures below were computed for. */
   partSize: number;
   /** Hex MD5 of each part (sent as Content-MD5 with each UploadPart); one entry when single-part. */
@@ -61,6 +63,11 @@ export class Spool {
 
   stagedPath(id: string): string {
     return path.join(this.dir, `${id}.gz`);
+  }
+
+  /** The redacted snapshot a staged copy is compressed from; removed once staged. */
+  redactedPath(id: string): string {
+    return path.join(this.dir, `${id}.redacted.heapsnapshot`);
   }
 
   /** Ids sort by creation time, so "oldest first" is a string sort. */
@@ -112,6 +119,7 @@ export class Spool {
     await syncDir(this.dir);
     await fsp.rm(this.stagedPath(id), { force: true });
     await fsp.rm(`${this.stagedPath(id)}.tmp`, { force: true });
+    await fsp.rm(this.redactedPath(id), { force: true });
   }
 
   /** Leftover staging files whose entry is gone (a crash between the two removals). */
@@ -124,7 +132,7 @@ export class Spool {
     }
     const ids = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
     for (const n of names) {
-      const id = n.replace(/\.(gz|gz\.tmp)$/, '');
+      const id = n.replace(/\.(gz|gz\.tmp|redacted\.heapsnapshot(\.partial-\d+|\.result)?)$/, '');
       if (id !== n && !ids.has(id)) await fsp.rm(path.join(this.dir, n), { force: true });
     }
   }

@@ -31,6 +31,7 @@ import type { Sink } from './sinks/types';
 import { UploadError } from './sinks/types';
 import { Spool, type SpoolEntry } from './spool';
 import { acquireLock, releaseLock } from './spool-lock';
+import { needsRedaction, readRedactMode, redactToFile, type RedactMode } from './redaction';
 
 export interface EnqueueRequest {
   episodeId?: string | null;
@@ -76,8 +77,19 @@ export class Uploader {
   private readonly recording = new Set<Promise<number>>();
   private readonly reportedBad = new Set<string>();
   private counters = { done: 0, failed: 0, dropped: 0, bytes: 0, compressedBytes: 0 };
+  /** LEAK_AGENT_REDACT: applied to heap snapshots before they leave the machine (redaction.ts). */
+  private readonly redact: RedactMode;
 
   constructor(private readonly deps: UploaderDeps) {
+    const redact = readRedactMode(deps.env ?? process.env);
+    this.redact = redact.mode;
+    if (redact.problem) {
+      const p = redact.problem;
+      deps.logger.log('agent.error', {
+        where: 'config', variable: p.variable, value: p.value, expected: p.expected, using: p.using,
+        message: `${p.variable}=${JSON.stringify(p.value)} is not valid: expected ${p.expected}; using ${p.using}`,
+      });
+    }
     this.spool = new Spool(deps.dir);
     this.identity = deps.identity ?? currentIdentity(deps.env ?? process.env);
     const target = deps.options.target;
@@ -118,7 +130,7 @@ export class Uploader {
   }
 
   status(): Record<string, unknown> {
-    return { target: this.sink?.display ?? null, parked: this.parked.size, inflight: this.inflight ?? null, ...this.counters };
+    return { target: this.sink?.display ?? null, redact: this.redact, parked: this.parked.size, inflight: this.inflight ?? null, ...this.counters };
   }
 
   // ---- recording -------------------------------------------------------------------------------
@@ -295,20 +307,29 @@ export class Uploader {
         this.attempts.delete(current.id);
         return;
       }
-      if (!current.staged || !(await exists(current.staged.path))) {
+      const redaction: RedactMode = needsRedaction(current.kind, current.source, this.redact) ? this.redact : 'off';
+      // A staged copy is reused across retries and restarts, unless it was made under another LEAK_AGENT_REDACT.
+      if (!current.staged || (current.staged.redaction ?? 'off') !== redaction || !(await exists(current.staged.path))) {
         if (!(await exists(current.source))) {
           this.fail(current, `source file ${current.source} is gone (deleted before it could be uploaded); entry removed`, attempt, false, null);
           await this.spool.remove(current.id);
           return;
         }
-        current.staged = await stageCompressed(current.source, this.spool.stagedPath(current.id), this.deps.options.partSizeBytes, current.bytes, this.deps.options.maxBytesPerSec);
+        const redacted = redaction === 'off' ? undefined : this.spool.redactedPath(current.id);
+        try {
+          if (redacted && redaction !== 'off') await redactToFile(current.source, redacted, redaction, current.bytes);
+          const staged = await stageCompressed(redacted ?? current.source, this.spool.stagedPath(current.id), this.deps.options.partSizeBytes, current.bytes, this.deps.options.maxBytesPerSec);
+          current.staged = { ...staged, redaction };
+        } finally {
+          if (redacted) await fsp.rm(redacted, { force: true });
+        }
         await this.spool.update(current);
       }
       const result = await sink.put({ key: current.key, staged: current.staged, maxBytesPerSec: this.deps.options.maxBytesPerSec });
       if (current.episodeDir) {
         // Recorded before the spool entry goes: a crash in between finds it delivered and sends nothing twice.
         await recordDelivered(current.episodeDir, current.key, {
-          target: sink.display, uri: result.uri, sha256: current.sha256 ?? null, bytes: current.bytes, at: new Date().toISOString(),
+          target: sink.display, uri: result.uri, sha256: current.sha256 ?? null, bytes: current.bytes, at: new Date().toISOString(), redaction,
           ...(filesDigest ? { filesDigest } : {}),
         }).catch((err: Error) =>
           this.deps.logger.log('agent.error', { where: 'upload', message: `could not record the delivery of ${result.uri} in ${current.episodeDir as string}: ${err.message}` }));
@@ -325,7 +346,7 @@ export class Uploader {
       this.counters.compressedBytes += current.staged.bytes;
       this.deps.logger.log('upload.done', {
         uri: result.uri, key: current.key, kind: current.kind, episodeId: current.episodeId, source: current.source,
-        bytes: current.bytes, compressedBytes: current.staged.bytes, durationMs: Date.now() - started, attempt, verified: result.verified,
+        bytes: current.bytes, compressedBytes: current.staged.bytes, durationMs: Date.now() - started, attempt, verified: result.verified, redaction,
       });
     } catch (err) {
       const permanent = err instanceof UploadError && err.permanent;

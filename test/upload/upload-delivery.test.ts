@@ -28,6 +28,8 @@ function memoryLogger(): AgentLogger & { lines: (LogFields & { event: string })[
 }
 
 const identity = { service: 'checkout', host: 'pod-7f9c', pid: 4242 };
+/** These tests are about transport: their stand-in snapshots are not real ones, so they go unredacted (redaction: upload-redact.test.ts). */
+const TRANSPORT_ENV = { LEAK_AGENT_REDACT: 'off' };
 const service = { name: 'checkout', version: null };
 const verdict = { kind: 'leak', memory: 'old_space', episodeId: 'ep-pair', detectedAt: Date.parse('2026-11-25T10:00:00Z') } as unknown as LeakVerdict;
 
@@ -58,7 +60,7 @@ describe('delivery', () => {
     collectors.push(c);
     const dir = tmpDir('delivery-http');
     const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: c.url });
-    const up = new Uploader({ dir, options, logger: memoryLogger(), identity });
+    const up = new Uploader({ dir, options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
     const ep = await firstEvidence(dir);
     // As the policy ships: once after the verdict, once more when the episode gained files.
     await up.enqueue({ episodeId: ep.id, episodeDir: ep.dir, episodeTime: verdict.detectedAt, files: [] });
@@ -83,7 +85,7 @@ describe('delivery', () => {
     const dir = tmpDir('delivery-restart');
     const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: c.url });
     const ep = await firstEvidence(dir);
-    const first = new Uploader({ dir, options, logger: memoryLogger(), identity });
+    const first = new Uploader({ dir, options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
     await first.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] });
     await first.whenSettled();
     first.stop();
@@ -92,7 +94,7 @@ describe('delivery', () => {
     ep.writeManifest();
 
     const logger = memoryLogger();
-    const second = new Uploader({ dir, options, logger, identity });
+    const second = new Uploader({ dir, options, logger, identity, env: TRANSPORT_ENV });
     second.start();
     expect(await second.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] })).toBe(0);
     await second.whenSettled();
@@ -117,7 +119,7 @@ describe('file:// sink', () => {
     const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` });
     const old = process.umask(0);
     try {
-      const up = new Uploader({ dir, options, logger: memoryLogger(), identity });
+      const up = new Uploader({ dir, options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
       await up.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] });
       await up.whenSettled();
       up.stop();
@@ -141,7 +143,7 @@ describe('file:// sink', () => {
     const out = tmpDir('delivery-keep-out');
     fs.chmodSync(out, 0o755);
     const ep = await firstEvidence(dir);
-    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger: memoryLogger(), identity });
+    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
     await up.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] });
     await up.whenSettled();
     up.stop();

@@ -26,6 +26,8 @@ afterAll(async () => {
 const httpEnv = (dir: string, url: string, extra: Record<string, string> = {}): Record<string, string> => ({
   LEAK_AGENT_DIR: dir, LEAK_AGENT_LOG: path.join(dir, 'agent.log'), LEAK_AGENT_UPLOAD: `${url}?token=abc`,
   LEAK_AGENT_UPLOAD_HEADERS: 'Authorization=Bearer t0k,X-Team=payments',
+  // Transport tests: the stand-in snapshots are not real ones (redaction: upload-redact.test.ts).
+  LEAK_AGENT_REDACT: 'off',
   LEAK_AGENT_UPLOAD_RETRY_BASE: '100ms', LEAK_AGENT_UPLOAD_RETRY_MAX: '1s', LEAK_AGENT_UPLOAD_TIMEOUT: '10s', ...extra,
 });
 

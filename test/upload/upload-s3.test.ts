@@ -48,6 +48,8 @@ const s3Env = (dir: string, upload: string): Record<string, string> => ({
   LEAK_AGENT_DIR: dir, LEAK_AGENT_LOG: path.join(dir, 'agent.log'), LEAK_AGENT_UPLOAD: upload,
   AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint,
   LEAK_AGENT_UPLOAD_PART_SIZE: '5MiB', LEAK_AGENT_UPLOAD_RETRY_BASE: '100ms', LEAK_AGENT_UPLOAD_RETRY_MAX: '1s',
+  // Transport tests: the stand-in snapshots are not real ones (redaction: upload-redact.test.ts).
+  LEAK_AGENT_REDACT: 'off',
 });
 
 async function getObject(key: string): Promise<Buffer> {

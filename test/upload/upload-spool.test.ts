@@ -19,6 +19,8 @@ function memoryLogger(): AgentLogger & { lines: (LogFields & { event: string })[
 }
 
 const identity = { service: 'checkout', host: 'pod-7f9c', pid: 4242 };
+/** These tests are about transport: their stand-in snapshots are not real ones, so they go unredacted (redaction: upload-redact.test.ts). */
+const TRANSPORT_ENV = { LEAK_AGENT_REDACT: 'off' };
 
 describe('spool', () => {
   it('keeps within its bounds by dropping the oldest entries, with one clear line each', async () => {
@@ -26,7 +28,7 @@ describe('spool', () => {
     // A target that does not parse: nothing is shipped, everything is kept (up to the bounds).
     const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: 'gs://nope', LEAK_AGENT_UPLOAD_SPOOL_MAX_FILES: '3' });
     const logger = memoryLogger();
-    const up = new Uploader({ dir, options, logger, identity });
+    const up = new Uploader({ dir, options, logger, identity, env: TRANSPORT_ENV });
     const files = [1, 2, 3, 4, 5].map((i) => {
       const p = path.join(dir, 'loose', `f${i}.json`);
       writeFile(p, 1000, 'text');
@@ -54,7 +56,7 @@ describe('spool', () => {
     ]);
     const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}/` });
     const logger = memoryLogger();
-    const up = new Uploader({ dir, options, logger, identity });
+    const up = new Uploader({ dir, options, logger, identity, env: TRANSPORT_ENV });
     expect(await up.enqueue(path.join(dir, 'episodes', 'ep-f'))).toBe(3);
     await up.whenSettled();
     const folder = path.join(out, 'checkout/pod-7f9c/20261125T100000Z-4242-ep-f');
@@ -89,7 +91,7 @@ describe('spool', () => {
     waiting.stop();
     fs.rmSync(p);
     const logger = memoryLogger();
-    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger, identity });
+    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger, identity, env: TRANSPORT_ENV });
     up.start();
     await up.whenSettled();
     const failed = logger.lines.filter((l) => l.event === 'upload.failed');
