@@ -21,7 +21,12 @@ export interface UploadOptions {
   readonly retryMaxMs: number;
   /** Bytes per second read for compression and sent per upload; 0 = no limit (see src/upload/throttle.ts). */
   readonly maxBytesPerSec: number;
+  /** LEAK_AGENT_REDACT: what is removed from heap snapshots before they leave the machine (src/upload/redaction.ts). */
+  readonly redact: RedactMode;
 }
+
+export type RedactMode = 'off' | 'strings' | 'all';
+export const REDACT_MODES: readonly RedactMode[] = ['off', 'strings', 'all'];
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -41,6 +46,8 @@ export const DEFAULT_UPLOAD_OPTIONS: UploadOptions = Object.freeze({
   retryBaseMs: 1_000,
   retryMaxMs: 5 * 60_000,
   maxBytesPerSec: 32 * MiB,
+  // Why strings for every target: src/upload/redaction.ts.
+  redact: 'strings',
 });
 
 export function readUploadConfig(env: Env, problem: ProblemSink): { options: UploadOptions; upload: string | undefined } {
@@ -89,6 +96,7 @@ export function readUploadConfig(env: Env, problem: ProblemSink): { options: Upl
     retryBaseMs,
     retryMaxMs,
     maxBytesPerSec,
+    redact: r.choice('LEAK_AGENT_REDACT', REDACT_MODES, d.redact),
   });
   return { options, upload };
 }

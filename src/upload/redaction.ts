@@ -25,24 +25,11 @@ import { spawn } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ConfigProblem } from '../config/env';
+import type { RedactMode } from '../config/upload-env';
 import { NoRoomError, RESERVE_BYTES } from './compress';
 import { UploadError } from './sinks/types';
 
-export type RedactMode = 'off' | 'strings' | 'all';
-export const DEFAULT_REDACT: RedactMode = 'strings';
-const MODES: readonly RedactMode[] = ['off', 'strings', 'all'];
-
-export function readRedactMode(env: Record<string, string | undefined>): { mode: RedactMode; problem: ConfigProblem | null } {
-  const raw = env.LEAK_AGENT_REDACT;
-  if (raw === undefined || raw.trim() === '') return { mode: DEFAULT_REDACT, problem: null };
-  const v = raw.trim().toLowerCase();
-  if ((MODES as readonly string[]).includes(v)) return { mode: v as RedactMode, problem: null };
-  return {
-    mode: DEFAULT_REDACT,
-    problem: { variable: 'LEAK_AGENT_REDACT', value: raw, expected: 'off, strings or all', using: `${DEFAULT_REDACT} (string contents removed before upload)` },
-  };
-}
+export type { RedactMode } from '../config/upload-env';
 
 /** Heap snapshots are what carries the heap's contents; profiles and series hold code locations and numbers. */
 export function needsRedaction(kind: string, source: string, mode: RedactMode): boolean {

@@ -31,7 +31,7 @@ import type { Sink } from './sinks/types';
 import { UploadError } from './sinks/types';
 import { Spool, type SpoolEntry } from './spool';
 import { acquireLock, releaseLock } from './spool-lock';
-import { needsRedaction, readRedactMode, redactToFile, type RedactMode } from './redaction';
+import { needsRedaction, redactToFile, type RedactMode } from './redaction';
 
 export interface EnqueueRequest {
   episodeId?: string | null;
@@ -81,15 +81,7 @@ export class Uploader {
   private readonly redact: RedactMode;
 
   constructor(private readonly deps: UploaderDeps) {
-    const redact = readRedactMode(deps.env ?? process.env);
-    this.redact = redact.mode;
-    if (redact.problem) {
-      const p = redact.problem;
-      deps.logger.log('agent.error', {
-        where: 'config', variable: p.variable, value: p.value, expected: p.expected, using: p.using,
-        message: `${p.variable}=${JSON.stringify(p.value)} is not valid: expected ${p.expected}; using ${p.using}`,
-      });
-    }
+    this.redact = deps.options.redact;
     this.spool = new Spool(deps.dir);
     this.identity = deps.identity ?? currentIdentity(deps.env ?? process.env);
     const target = deps.options.target;

@@ -59,8 +59,8 @@ describe('delivery', () => {
     const c = await startCollector({ kind: 'ok' });
     collectors.push(c);
     const dir = tmpDir('delivery-http');
-    const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: c.url });
-    const up = new Uploader({ dir, options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
+    const { options } = readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: c.url });
+    const up = new Uploader({ dir, options, logger: memoryLogger(), identity });
     const ep = await firstEvidence(dir);
     // As the policy ships: once after the verdict, once more when the episode gained files.
     await up.enqueue({ episodeId: ep.id, episodeDir: ep.dir, episodeTime: verdict.detectedAt, files: [] });
@@ -83,9 +83,9 @@ describe('delivery', () => {
     const c = await startCollector({ kind: 'ok' });
     collectors.push(c);
     const dir = tmpDir('delivery-restart');
-    const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: c.url });
+    const { options } = readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: c.url });
     const ep = await firstEvidence(dir);
-    const first = new Uploader({ dir, options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
+    const first = new Uploader({ dir, options, logger: memoryLogger(), identity });
     await first.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] });
     await first.whenSettled();
     first.stop();
@@ -94,7 +94,7 @@ describe('delivery', () => {
     ep.writeManifest();
 
     const logger = memoryLogger();
-    const second = new Uploader({ dir, options, logger, identity, env: TRANSPORT_ENV });
+    const second = new Uploader({ dir, options, logger, identity });
     second.start();
     expect(await second.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] })).toBe(0);
     await second.whenSettled();
@@ -116,10 +116,10 @@ describe('file:// sink', () => {
     const dir = tmpDir('delivery-mode');
     const out = path.join(tmpDir('delivery-mode-out'), 'evidence');
     const ep = await firstEvidence(dir);
-    const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` });
+    const { options } = readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: `file://${out}` });
     const old = process.umask(0);
     try {
-      const up = new Uploader({ dir, options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
+      const up = new Uploader({ dir, options, logger: memoryLogger(), identity });
       await up.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] });
       await up.whenSettled();
       up.stop();
@@ -143,7 +143,7 @@ describe('file:// sink', () => {
     const out = tmpDir('delivery-keep-out');
     fs.chmodSync(out, 0o755);
     const ep = await firstEvidence(dir);
-    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger: memoryLogger(), identity, env: TRANSPORT_ENV });
+    const up = new Uploader({ dir, options: readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger: memoryLogger(), identity });
     await up.enqueue({ episodeId: ep.id, episodeDir: ep.dir, files: [] });
     await up.whenSettled();
     up.stop();

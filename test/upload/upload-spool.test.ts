@@ -26,9 +26,9 @@ describe('spool', () => {
   it('keeps within its bounds by dropping the oldest entries, with one clear line each', async () => {
     const dir = tmpDir('spool-bound');
     // A target that does not parse: nothing is shipped, everything is kept (up to the bounds).
-    const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: 'gs://nope', LEAK_AGENT_UPLOAD_SPOOL_MAX_FILES: '3' });
+    const { options } = readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: 'gs://nope', LEAK_AGENT_UPLOAD_SPOOL_MAX_FILES: '3' });
     const logger = memoryLogger();
-    const up = new Uploader({ dir, options, logger, identity, env: TRANSPORT_ENV });
+    const up = new Uploader({ dir, options, logger, identity });
     const files = [1, 2, 3, 4, 5].map((i) => {
       const p = path.join(dir, 'loose', `f${i}.json`);
       writeFile(p, 1000, 'text');
@@ -54,9 +54,9 @@ describe('spool', () => {
       { name: 'heap.heapsnapshot', kind: 'heapsnapshot', bytes: 400_000, content: 'text' },
       { name: 'profile.heapprofile', kind: 'heapprofile', bytes: 50_000, content: 'random' },
     ]);
-    const { options } = readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}/` });
+    const { options } = readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: `file://${out}/` });
     const logger = memoryLogger();
-    const up = new Uploader({ dir, options, logger, identity, env: TRANSPORT_ENV });
+    const up = new Uploader({ dir, options, logger, identity });
     expect(await up.enqueue(path.join(dir, 'episodes', 'ep-f'))).toBe(3);
     await up.whenSettled();
     const folder = path.join(out, 'checkout/pod-7f9c/20261125T100000Z-4242-ep-f');
@@ -72,7 +72,7 @@ describe('spool', () => {
   it('a second verdict of the same episode spools nothing twice', async () => {
     const dir = tmpDir('spool-twice');
     writeEpisode(dir, 'ep-t', [{ name: 'heap.heapsnapshot', kind: 'heapsnapshot', bytes: 10_000, content: 'text' }]);
-    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: 'gs://not-yet' }).options, logger: memoryLogger(), identity });
+    const up = new Uploader({ dir, options: readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: 'gs://not-yet' }).options, logger: memoryLogger(), identity });
     const episodeDir = path.join(dir, 'episodes', 'ep-t');
     expect(await up.enqueue({ episodeId: 'ep-t', episodeDir, episodeTime: Date.now(), files: [] })).toBe(2);
     expect(await up.enqueue({ episodeId: 'ep-t', episodeDir, episodeTime: Date.now() + 5_000, files: [] })).toBe(0);
@@ -86,12 +86,12 @@ describe('spool', () => {
     const p = path.join(dir, 'loose', 'gone.json');
     writeFile(p, 1000, 'text');
     // No sink yet (bad target) so the entry waits; then a process with a good target finds the source gone.
-    const waiting = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: 'gs://x' }).options, logger: memoryLogger(), identity });
+    const waiting = new Uploader({ dir, options: readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: 'gs://x' }).options, logger: memoryLogger(), identity });
     await waiting.enqueue([p]);
     waiting.stop();
     fs.rmSync(p);
     const logger = memoryLogger();
-    const up = new Uploader({ dir, options: readUploadOptions({ LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger, identity, env: TRANSPORT_ENV });
+    const up = new Uploader({ dir, options: readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: `file://${out}` }).options, logger, identity });
     up.start();
     await up.whenSettled();
     const failed = logger.lines.filter((l) => l.event === 'upload.failed');
