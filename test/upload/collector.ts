@@ -15,6 +15,8 @@ export type Behaviour =
   | { kind: 'forbid' }; // answers 403 to everything (a wrong token)
 
 export interface Collector {
+  /** Starts listening (for a collector created down, with delayListenMs = Infinity). */
+  listen(): Promise<void>;
   port: number;
   url: string;
   /** Acknowledged bodies per path (without the query string). */
@@ -75,7 +77,9 @@ export async function startCollector(behaviour: Behaviour, port = 0, delayListen
     });
   });
   const listen = (): Promise<void> => new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
-  if (delayListenMs > 0) {
+  if (delayListenMs === Infinity) {
+    // "Down until the test says so": the port refuses connections until listen() is called.
+  } else if (delayListenMs > 0) {
     // "Down for a while, then back": the port refuses connections until the timer fires.
     setTimeout(() => void listen(), delayListenMs);
   } else {
@@ -83,6 +87,7 @@ export async function startCollector(behaviour: Behaviour, port = 0, delayListen
     port = (server.address() as AddressInfo).port;
   }
   return {
+    listen,
     port,
     url: `http://127.0.0.1:${port}/ingest`,
     stored,

@@ -55,7 +55,8 @@ describe('HTTP PUT sink', () => {
       { name: 'fails', behaviour: { kind: 'fail-first', count: 3 }, expectRetries: true },
       { name: 'slow', behaviour: { kind: 'slow', chunkDelayMs: 5, answerDelayMs: 300 }, expectRetries: false },
       { name: 'cuts', behaviour: { kind: 'cut-first', count: 2 }, expectRetries: true },
-      { name: 'down', behaviour: { kind: 'ok' }, port: downPort, delayListenMs: 2_000, expectRetries: true },
+      // Down until the agent has been refused at least once, then back.
+      { name: 'down', behaviour: { kind: 'ok' }, port: downPort, delayListenMs: Infinity, expectRetries: true },
     ];
     await Promise.all(scenarios.map(async (s) => {
       const c = await startCollector(s.behaviour, s.port ?? 0, s.delayListenMs ?? 0);
@@ -63,6 +64,10 @@ describe('HTTP PUT sink', () => {
       const dir = tmpDir(`http-${s.name}`);
       const contents = writeEpisode(dir, `ep-${s.name}`, EPISODE_FILES);
       const run = startHost(build, httpEnv(dir, c.url), { verdicts: [`ep-${s.name}`], wait: true });
+      if (s.delayListenMs === Infinity) {
+        while (!readLog(path.join(dir, 'agent.log')).some((l) => l.event === 'upload.failed')) await new Promise((r) => setTimeout(r, 50));
+        await c.listen();
+      }
       const res = await run.done;
       expect(res.code, `${s.name}: ${res.stderr}`).toBe(0);
       expect(res.stdout).not.toContain('host.crash');
