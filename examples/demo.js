@@ -109,8 +109,10 @@ function describe(e) {
       const ttl = e.timeToLimitSec == null ? 'unknown' : `${Math.round(e.timeToLimitSec)} s`;
       return `LEAK DETECTED in ${e.memory}: +${(e.growthBytesPerSec / 1024).toFixed(1)} KB/s ` +
         `[${(e.growthLowerBytesPerSec / 1024).toFixed(1)}, ${(e.growthUpperBytesPerSec / 1024).toFixed(1)}], p=${Number(e.pValue).toExponential(1)}, ` +
-        `now ${mb(e.currentBytes)} of ${mb(e.limitBytes)} (${e.limitSource}), limit in ~${ttl}; evidence: ${(e.evidence || []).length} file(s)`;
+        `now ${mb(e.currentBytes)} of ${mb(e.limitBytes)} (${e.limitSource}), limit in ~${ttl}; evidence planned: ${(e.evidence || []).length} file(s) in ${e.episodeDir}`;
     }
+    case 'evidence.ready':
+      return `evidence ready: ${(e.files || []).length} file(s) in the manifest, ${(e.skipped || []).length} skipped, ${(e.pending || []).length} still to come`;
     case 'snapshot.written':
       return `heap snapshot written ${e.path} (${mb(e.bytes || 0)}, paused ${e.pauseMs ?? e.durationMs} ms)`;
     case 'snapshot.skipped':
@@ -139,9 +141,10 @@ async function watch() {
       detectedAt = Date.now();
       say(`waiting for the second heap snapshot of the pair (taken once old space has grown further), at most ${SETTLE_MS / 1000} s`);
     }
-    // Wait for the second snapshot of the pair (so the analyzer can diff), or SETTLE_MS at most.
-    const snapshots = seen.filter((e) => e.event === 'snapshot.written').length;
-    if (detectedAt && (snapshots >= 2 || Date.now() - detectedAt > SETTLE_MS)) break;
+    // Wait until the episode's evidence is complete (the pair, so the analyzer can diff: evidence.ready
+    // with nothing pending), or SETTLE_MS at most.
+    const complete = seen.some((e) => e.event === 'evidence.ready' && Array.isArray(e.pending) && e.pending.length === 0);
+    if (detectedAt && (complete || Date.now() - detectedAt > SETTLE_MS)) break;
     if (port && !detectedAt && Date.now() - lastStatus > 10_000) {
       lastStatus = Date.now();
       const body = await get('/debug/leak-agent');
