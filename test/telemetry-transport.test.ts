@@ -84,3 +84,18 @@ describe('OTLP transport settings', () => {
     expect((await child.exited).code).toBe(0);
   });
 });
+
+describe('the OTLP poster', () => {
+  it('never rejects: a header value Node refuses, a closed port and a closed poster are each a failure result', async () => {
+    const { OtlpPoster } = await import('../src/telemetry/otlp-post');
+    const body = new Uint8Array([1, 2, 3]);
+    const badHeader = await new OtlpPoster({ url: 'http://127.0.0.1:9/v1/metrics', headers: { 'x-cost': '€' } }, 'application/x-protobuf').post(body, 500);
+    expect(badHeader).toMatchObject({ ok: false, attempts: 1, retryable: false });
+    const refused = await new OtlpPoster({ url: 'http://127.0.0.1:9/v1/metrics', headers: {} }, 'application/x-protobuf').post(body, 2_000);
+    expect(refused).toMatchObject({ ok: false, retryable: true });
+    expect(refused.attempts).toBeLessThanOrEqual(3);
+    const closed = new OtlpPoster({ url: 'http://127.0.0.1:9/v1/metrics', headers: {} }, 'application/x-protobuf');
+    closed.close();
+    expect(await closed.post(body, 500)).toMatchObject({ ok: false, retryable: false });
+  });
+});

@@ -98,6 +98,12 @@ describe('telemetry configuration from the environment', () => {
     expect(read({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/otlp/?tenant=a' }).config.metrics?.url).toBe('http://c:4318/otlp/v1/metrics?tenant=a');
   });
 
+  it('a header value Node could not send (outside Latin-1) is refused at start', () => {
+    const { config, problems } = read({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'x-cost=%E2%82%AC' });
+    expect(problems).toEqual(['OTEL_EXPORTER_OTLP_HEADERS']);
+    expect(config.metrics?.headers).toEqual({});
+  });
+
   it('every interval and timeout has an upper bound', () => {
     const { config, problems } = read({ OTEL_METRIC_EXPORT_INTERVAL: '99999999999999999999', OTEL_EXPORTER_OTLP_TIMEOUT: '86400000', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' });
     expect(problems.sort()).toEqual(['OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_METRIC_EXPORT_INTERVAL']);

@@ -127,8 +127,10 @@ function headers(env: Env, signal: 'METRICS' | 'LOGS', problem: ProblemSink): Re
     const v = raw(env, name);
     if (v === undefined) continue;
     const parsed = parseKeyValueList(v);
-    if (parsed === undefined) problem(name, 'a list of key=value pairs separated by commas', 'no headers from this variable');
-    else Object.assign(merged, parsed);
+    // Node refuses header values outside visible Latin-1; refusing here makes it one line at start, not a failure per export.
+    if (parsed === undefined || Object.values(parsed).some((value) => !/^[\t\x20-\x7e\x80-\xff]*$/.test(value))) {
+      problem(name, 'a list of key=value pairs separated by commas (values percent-encoded, decoding to Latin-1 text)', 'no headers from this variable');
+    } else Object.assign(merged, parsed);
   }
   return merged;
 }

@@ -123,35 +123,42 @@ export class OtlpPoster {
       const gzip = this.target.compression === 'gzip';
       const payload = gzip ? zlib.gzipSync(body) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const request = isHttps ? https.request : http.request;
-      const req = request(url, {
-        method: 'POST',
-        agent,
-        headers: {
-          ...this.target.headers,
-          'content-type': this.contentType,
-          'content-length': String(payload.byteLength),
-          ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-        },
-      }, (res) => {
-        let received = 0;
-        res.on('data', (chunk: Buffer) => {
-          received += chunk.length;
-          if (received > MAX_RESPONSE_BYTES) res.destroy();
+      let req: http.ClientRequest;
+      try {
+        req = request(url, {
+          method: 'POST',
+          agent,
+          headers: {
+            ...this.target.headers,
+            'content-type': this.contentType,
+            'content-length': String(payload.byteLength),
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          },
+        }, (res) => {
+          let received = 0;
+          res.on('data', (chunk: Buffer) => {
+            received += chunk.length;
+            if (received > MAX_RESPONSE_BYTES) res.destroy();
+          });
+          const status = res.statusCode ?? 0;
+          const done = () => {
+            if (status >= 200 && status < 300) {
+              finish({ ok: true });
+              return;
+            }
+            const retryable = RETRYABLE_STATUS.has(status);
+            const error = Object.assign(new Error(`HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${retryable ? ' (a retryable status)' : ''}`), { code: status });
+            finish({ ok: false, error, retryable, ...retryAfter(res.headers['retry-after']) });
+          };
+          res.on('end', done);
+          res.on('close', done);
+          res.on('error', done);
         });
-        const status = res.statusCode ?? 0;
-        const done = () => {
-          if (status >= 200 && status < 300) {
-            finish({ ok: true });
-            return;
-          }
-          const retryable = RETRYABLE_STATUS.has(status);
-          const error = Object.assign(new Error(`HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${retryable ? ' (a retryable status)' : ''}`), { code: status });
-          finish({ ok: false, error, retryable, ...retryAfter(res.headers['retry-after']) });
-        };
-        res.on('end', done);
-        res.on('close', done);
-        res.on('error', done);
-      });
+      } catch (err) {
+        // A header value Node refuses (a character outside Latin-1, say) throws here, not as an 'error' event.
+        resolve({ ok: false, error: err as Error, retryable: false });
+        return;
+      }
       // Unref'd on every assignment: the agent refs a kept-alive socket again each time it reuses it.
       req.on('socket', (socket) => socket.unref());
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`request timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
