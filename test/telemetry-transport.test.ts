@@ -1,5 +1,5 @@
 /**
- * The agent's OTLP transport honours the standard OTLP settings its exporters used to read
+ * The agent's OTLP transport honours the standard OTLP settings the OpenTelemetry exporters read
  * themselves: gzip compression, and for https a CA certificate and a client certificate and key
  * (mutual TLS) — against a real receiver with a test CA made by openssl.
  */

@@ -1,7 +1,7 @@
 /**
  * The Prometheus pull endpoint's HTTP server. The exporter package's own server builds its base
  * URL as `http://${host}:${port}/` — unbracketed for an IPv6 host, so every request on `[::1]`
- * failed URL parsing and got 400 — and serves any method. This one serves `GET` and `HEAD` on
+ * fails URL parsing and gets 400 — and serves any method. This one serves `GET` and `HEAD` on
  * `/metrics` only (405 with `Allow` for other methods, 404 for other paths), listens on IPv4 or
  * IPv6 alike, and is unref'd: a scrape endpoint never keeps the host alive.
  */
