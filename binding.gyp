@@ -10,6 +10,7 @@
       "sources": [
         "native/addon.cc",
         "native/gc_recorder.cc",
+        "native/gc_ring.cc",
         "native/heap_profile.cc",
         "native/near_heap_limit.cc"
       ],

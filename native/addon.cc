@@ -281,6 +281,7 @@ Napi::Value NearHeapLimitStatusJs(const Napi::CallbackInfo& info) {
   out.Set("heapLimit", s.heap_limit);
   out.Set("raisedTo", s.raised_to);
   out.Set("initialLimit", s.initial_limit);
+  out.Set("handlesLeft", s.handles_left);
   out.Set("samplingIntervalBytes", state->sampling ? state->sampling_interval : 0);
   return out;
 }

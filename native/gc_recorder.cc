@@ -43,10 +43,8 @@ GcRecorder::~GcRecorder() { Stop(); }
 bool GcRecorder::Start(size_t capacity, bool measure) {
   if (running_) return false;
   // The ring is sized once here; the callbacks never allocate.
-  ring_.assign(capacity, GcRecord{});
-  head_ = 0;
-  count_ = 0;
-  open_count_ = 0;
+  ring_.Reset(capacity);
+  open_.Clear();
   measure_ = measure;
   counters_ = RecorderCounters{};
   isolate_->AddGCPrologueCallback(Prologue, this, v8::kGCTypeAll);
@@ -83,15 +81,11 @@ void GcRecorder::ReadSpaces(SpaceFigures* out) {
 
 void GcRecorder::OnPrologue(v8::GCType type) {
   const uint64_t now = uv_hrtime();
-  if (open_count_ < kMaxPending) {
-    Open& o = open_[open_count_++];
-    o.type = type;
-    o.start_ns = now;
-    // "Before" figures only for full GCs: they are what the detector compares, and reading every
-    // space twice per scavenge would double the cost of the most frequent callback.
-    o.has_before = KindOf(type) == GcKind::kMarkSweepCompact;
-    if (o.has_before) ReadSpaces(o.before);
-  }
+  // "Before" figures only for full GCs: they are what the detector compares, and reading every
+  // space twice per scavenge would double the cost of the most frequent callback.
+  const bool full = KindOf(type) == GcKind::kMarkSweepCompact;
+  PhaseStack::Open* o = open_.Push(static_cast<int>(type), now, full);
+  if (o != nullptr && full) ReadSpaces(o->before);
   if (measure_) {
     const uint64_t spent = uv_hrtime() - now;
     counters_.callbacks += 1;
@@ -103,17 +97,12 @@ void GcRecorder::OnPrologue(v8::GCType type) {
 void GcRecorder::OnEpilogue(v8::GCType type) {
   const uint64_t now = uv_hrtime();
   // Match the most recent open phase of the same type (phases nest, they do not interleave).
-  Open* open = nullptr;
-  for (size_t i = open_count_; i > 0; --i) {
-    if (open_[i - 1].type == type) {
-      open = &open_[i - 1];
-      break;
-    }
-  }
-  if (count_ == ring_.size()) {
+  const PhaseStack::Open* open = open_.Find(static_cast<int>(type));
+  GcRecord* slot = ring_.NextSlot();
+  if (slot == nullptr) {
     counters_.dropped += 1;
   } else {
-    GcRecord& r = ring_[(head_ + count_) % ring_.size()];
+    GcRecord& r = *slot;
     r.kind = KindOf(type);
     r.start_ns = open ? open->start_ns : now;
     r.duration_ns = open ? now - open->start_ns : 0;
@@ -137,13 +126,11 @@ void GcRecorder::OnEpilogue(v8::GCType type) {
       if (measure_) counters_.external_ns += uv_hrtime() - t0;
     }
     r.external = external_;
-    count_ += 1;
+    ring_.Commit();
     counters_.recorded += 1;
   }
-  if (open) {
-    // Close the matched phase and everything opened after it (an unmatched inner prologue).
-    open_count_ = static_cast<size_t>(open - open_);
-  }
+  // Close the matched phase and everything opened after it (an unmatched inner prologue).
+  if (open) open_.CloseFrom(open);
   if (measure_) {
     const uint64_t spent = uv_hrtime() - now;
     counters_.callbacks += 1;
@@ -152,31 +139,6 @@ void GcRecorder::OnEpilogue(v8::GCType type) {
   }
 }
 
-size_t GcRecorder::Drain(double* out, size_t max_records) {
-  const size_t n = count_ < max_records ? count_ : max_records;
-  const size_t stride = Stride();
-  for (size_t k = 0; k < n; ++k) {
-    const GcRecord& r = ring_[(head_ + k) % ring_.size()];
-    double* o = out + k * stride;
-    o[0] = static_cast<double>(r.kind);
-    o[1] = static_cast<double>(r.start_ns) / 1e6;
-    o[2] = static_cast<double>(r.duration_ns) / 1e6;
-    o[3] = r.external;
-    o[4] = r.has_before ? 1 : 0;
-    double* after = o + 5;
-    double* before = after + 2 * space_count_;
-    for (size_t i = 0; i < space_count_; ++i) {
-      after[2 * i] = r.after[i].used;
-      after[2 * i + 1] = r.after[i].committed;
-      before[2 * i] = r.has_before ? r.before[i].used : 0;
-      before[2 * i + 1] = r.has_before ? r.before[i].committed : 0;
-    }
-  }
-  if (n > 0) {
-    head_ = (head_ + n) % ring_.size();
-    count_ -= n;
-  }
-  return n;
-}
+size_t GcRecorder::Drain(double* out, size_t max_records) { return ring_.Drain(out, max_records, space_count_); }
 
 }  // namespace leak_agent

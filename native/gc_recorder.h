@@ -3,11 +3,14 @@
 // Why this shape: the callbacks run inside the GC pause on the isolate's own thread. They must not
 // allocate on the JS heap, call into JS, take locks or grow memory, so everything they touch is
 // allocated once in Start(). JS drains the ring on the same thread (from the agent's timer), which is
-// why the ring needs no atomics: the GC callbacks and Drain() never run at the same time.
+// why the ring needs no atomics: the GC callbacks and Drain() never run at the same time. The ring
+// and the phase pairing live in gc_ring.h, free of V8, where native/test/unit_tests.cc tests them.
 #ifndef LEAK_AGENT_GC_RECORDER_H_
 #define LEAK_AGENT_GC_RECORDER_H_
 
 #include <v8.h>
+
+#include "gc_ring.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -16,40 +19,10 @@
 
 namespace leak_agent {
 
-// Upper bound of V8 heap spaces we keep per record. V8 has 9-11 depending on version; extra spaces
-// beyond this bound are ignored (and reported by SpaceCount()), never written out of bounds.
-constexpr size_t kMaxSpaces = 16;
-// Nested GC phases open at once (incremental marking start inside a scavenge, weak callbacks inside
-// a full GC). Deeper nesting is recorded with a zero duration rather than overflowing.
-constexpr size_t kMaxPending = 8;
 // Longest reuse of the external-memory figure between reads for GCs other than full GCs: one
 // drain interval (the agent looks at the records once a second anyway). At 100 ms it was still read
 // on nearly every GC of a 70 MB heap (GCs every 50-100 ms), ~2.2 us each under load.
 constexpr uint64_t kExternalRefreshNs = 1000ull * 1000 * 1000;
-
-// Our own numbering of GC kinds, shared with src/sampler/native-sampler.ts.
-enum class GcKind : uint8_t {
-  kScavenge = 0,
-  kMinorMarkSweep = 1,
-  kMarkSweepCompact = 2,
-  kIncrementalMarking = 3,
-  kWeakCallbacks = 4,
-};
-
-struct SpaceFigures {
-  double used;
-  double committed;
-};
-
-struct GcRecord {
-  GcKind kind;
-  bool has_before;
-  uint64_t start_ns;     // uv_hrtime() clock (monotonic)
-  uint64_t duration_ns;
-  double external;
-  SpaceFigures after[kMaxSpaces];
-  SpaceFigures before[kMaxSpaces];
-};
 
 // Histogram of time per callback invocation while measuring: 100 ns buckets up to 50 us, the last
 // bucket collects everything longer. Medians from it are robust to the odd preemption that makes a
@@ -85,21 +58,14 @@ class GcRecorder {
   const std::vector<std::string>& space_names() const { return space_names_; }
   // Values per record in the flat drain layout: kind, start ms, duration ms, external, has_before,
   // then (used, committed) per space after, then (used, committed) per space before.
-  size_t Stride() const { return 5 + 4 * space_count_; }
+  size_t Stride() const { return DrainStride(space_count_); }
   size_t SpaceCount() const { return space_count_; }
-  size_t Pending() const { return count_; }
+  size_t Pending() const { return ring_.Pending(); }
   // Copies up to max_records oldest records into out (Stride() doubles each) and frees their slots.
   size_t Drain(double* out, size_t max_records);
   RecorderCounters counters() const { return counters_; }
 
  private:
-  struct Open {
-    v8::GCType type;
-    uint64_t start_ns;
-    bool has_before;
-    SpaceFigures before[kMaxSpaces];
-  };
-
   static void Prologue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags, void* data);
   static void Epilogue(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags, void* data);
   void OnPrologue(v8::GCType type);
@@ -112,11 +78,8 @@ class GcRecorder {
   bool running_ = false;
   bool measure_ = false;
 
-  std::vector<GcRecord> ring_;
-  size_t head_ = 0;   // next slot to read
-  size_t count_ = 0;  // records waiting in the ring
-  Open open_[kMaxPending];
-  size_t open_count_ = 0;
+  GcRing ring_;
+  PhaseStack open_;
   RecorderCounters counters_;
   double external_ = 0;
   uint64_t external_read_ns_ = 0;

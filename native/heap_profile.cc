@@ -1,8 +1,7 @@
 #include "heap_profile.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <unistd.h>
+#include "fd_writer.h"
+
 
 namespace leak_agent {
 
@@ -39,64 +38,6 @@ Napi::Object NodeToJs(Napi::Env env, v8::Isolate* isolate, const v8::AllocationP
   out.Set("children", children);
   return out;
 }
-
-// Buffered writer over a raw fd; remembers the first error and stops writing after it.
-class FdWriter {
- public:
-  explicit FdWriter(int fd) : fd_(fd) {}
-  void Put(char c) {
-    if (len_ == sizeof(buf_)) Flush();
-    buf_[len_++] = c;
-  }
-  void Put(const char* s) {
-    while (*s) Put(*s++);
-  }
-  void Number(double v) {
-    char tmp[32];
-    // %.17g round-trips doubles; sizes and ids are integers well below 2^53.
-    std::snprintf(tmp, sizeof(tmp), "%.17g", v);
-    Put(tmp);
-  }
-  void String(const std::string& s) {
-    Put('"');
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        Put('\\');
-        Put(static_cast<char>(c));
-      } else if (c < 0x20) {
-        char tmp[8];
-        std::snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-        Put(tmp);
-      } else {
-        Put(static_cast<char>(c));
-      }
-    }
-    Put('"');
-  }
-  int Finish() {
-    Flush();
-    return error_;
-  }
-
- private:
-  void Flush() {
-    size_t off = 0;
-    while (error_ == 0 && off < len_) {
-      ssize_t n = ::write(fd_, buf_ + off, len_ - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        error_ = errno;
-      } else {
-        off += static_cast<size_t>(n);
-      }
-    }
-    len_ = 0;
-  }
-  int fd_;
-  int error_ = 0;
-  size_t len_ = 0;
-  char buf_[64 * 1024];
-};
 
 void WriteNode(FdWriter& w, v8::Isolate* isolate, const v8::AllocationProfile::Node* node) {
   w.Put("{\"callFrame\":{\"functionName\":");

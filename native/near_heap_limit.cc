@@ -46,7 +46,7 @@ bool NearHeapLimitCapture::Arm(Napi::Env env, const std::string& path, size_t ra
     on_fired_ = Napi::Persistent(on_fired);
     async_context_ = std::make_unique<Napi::AsyncContext>(env, "leak-agent:near-oom");
   }
-  raise_bytes_ = raise_bytes;
+  sequence_.Arm(raise_bytes);
   status_.path = path;
   status_.armed = true;
   isolate_->AddNearHeapLimitCallback(Callback, this);
@@ -67,9 +67,9 @@ void NearHeapLimitCapture::Uninstall() {
 
 void NearHeapLimitCapture::Disarm() {
   Uninstall();
-  // A pending interrupt finds write_pending_ false and does nothing; the env is going away or the
-  // agent stopped, and either way nobody asked for the profile any more.
-  write_pending_ = false;
+  // A pending interrupt finds nothing to write; the env is going away or the agent stopped, and
+  // either way nobody asked for the profile any more.
+  sequence_.Cancel();
   status_.armed = false;
   on_fired_.Reset();
   async_context_.reset();
@@ -80,22 +80,22 @@ size_t NearHeapLimitCapture::Callback(void* data, size_t current_heap_limit, siz
 }
 
 size_t NearHeapLimitCapture::Fire(size_t current_heap_limit, size_t initial_heap_limit) {
-  const size_t raised = current_heap_limit + raise_bytes_;
+  const NearOomStep step = sequence_.Approach(current_heap_limit);
   status_.heap_limit = static_cast<double>(current_heap_limit);
-  status_.raised_to = static_cast<double>(raised);
+  status_.raised_to = static_cast<double>(step.new_limit);
   if (!status_.fired) {
     status_.fired = true;
     status_.armed = false;
     status_.initial_limit = static_cast<double>(initial_heap_limit);
-    write_pending_ = true;
+  }
+  if (step.request_interrupt) {
     token_ = new InterruptToken{this};
     isolate_->RequestInterrupt(OnInterrupt, token_);
-    return raised;
   }
   // Second approach and the interrupt has not run: last resort, write from here.
-  if (write_pending_) WriteAndFinish();
-  Uninstall();
-  return raised;
+  if (step.write_now) WriteAndFinish();
+  if (step.uninstall) Uninstall();
+  return step.new_limit;
 }
 
 void NearHeapLimitCapture::OnInterrupt(v8::Isolate*, void* data) {
@@ -104,19 +104,31 @@ void NearHeapLimitCapture::OnInterrupt(v8::Isolate*, void* data) {
   delete token;
   if (self == nullptr) return;  // the environment went away first
   self->token_ = nullptr;
-  if (self->write_pending_) {
+  if (self->sequence_.Interrupt()) {
     self->WriteAndFinish();
     self->Uninstall();
   }
 }
 
 void NearHeapLimitCapture::WriteAndFinish() {
-  write_pending_ = false;
   WriteProfile();
   if (async_ != nullptr) uv_async_send(async_);
 }
 
 void NearHeapLimitCapture::WriteProfile() {
+  const int handles_before = v8::HandleScope::NumberOfHandles(isolate_);
+  {
+    // GetAllocationProfile makes a Local for every function and script name, and Utf8Value makes
+    // more. This runs from an interrupt or, as the last resort, inside the near-heap-limit
+    // callback: neither promises an open HandleScope, and one that is open belongs to someone else
+    // (its handles would live, and keep the names alive, until that scope closes).
+    v8::HandleScope scope(isolate_);
+    WriteProfileFile();
+  }
+  status_.handles_left = static_cast<double>(v8::HandleScope::NumberOfHandles(isolate_) - handles_before);
+}
+
+void NearHeapLimitCapture::WriteProfileFile() {
   std::unique_ptr<v8::AllocationProfile> profile(isolate_->GetHeapProfiler()->GetAllocationProfile());
   if (!profile) {
     status_.error = "the sampling heap profiler was not running";

@@ -23,6 +23,8 @@
 #include <memory>
 #include <string>
 
+#include "near_oom_sequence.h"
+
 namespace leak_agent {
 
 struct NearHeapLimitStatus {
@@ -33,6 +35,9 @@ struct NearHeapLimitStatus {
   double heap_limit = 0;  // V8's limit when the callback fired
   double raised_to = 0;   // the limit we returned
   double initial_limit = 0;
+  // V8 handles the profile write left in the isolate's handle scopes (0 when it closed its own
+  // HandleScope): measured on every write because the write can run inside a GC callback.
+  double handles_left = 0;
 };
 
 class NearHeapLimitCapture {
@@ -56,20 +61,20 @@ class NearHeapLimitCapture {
   size_t Fire(size_t current_heap_limit, size_t initial_heap_limit);
   void WriteAndFinish();
   void WriteProfile();
+  void WriteProfileFile();
   void Uninstall();
 
   v8::Isolate* isolate_;
   uv_loop_t* loop_;
   uv_async_t* async_ = nullptr;  // owned by libuv until its close callback deletes it
   bool installed_ = false;
-  bool write_pending_ = false;  // fired, profile not yet written
+  NearOomSequence sequence_;  // when to write, raise and uninstall (near_oom_sequence.h)
   // The interrupt may still be queued in V8 when this object dies (env teardown); it then finds a
   // token whose owner is null. The token is the only thing the interrupt dereferences.
   struct InterruptToken {
     NearHeapLimitCapture* owner;
   };
   InterruptToken* token_ = nullptr;
-  size_t raise_bytes_ = 0;
   NearHeapLimitStatus status_;
   napi_env env_ = nullptr;
   Napi::FunctionReference on_fired_;

@@ -32,7 +32,7 @@ function packageCopy(name: string, files: Record<string, string> = {}): string {
 
 interface Run {
   status: number | null;
-  out: { sampler: string; samplerReason: string; mapped: string[] };
+  out: { sampler: string; samplerReason: string; nearOom: string; mapped: string[] };
   lines: Record<string, unknown>[];
   stderr: string;
 }
@@ -44,7 +44,7 @@ function run(bin: string, pkg: string, env: Record<string, string> = {}): Run {
     const s = a.status();
     const mapped = [...new Set(require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n')
       .map((l) => l.split(/\\s+/).slice(5).join(' ')).filter((f) => f.endsWith('.node')))];
-    console.log(JSON.stringify({ sampler: s.sampler, samplerReason: s.samplerReason, mapped }));
+    console.log(JSON.stringify({ sampler: s.sampler, samplerReason: s.samplerReason, nearOom: s.nearOom, mapped }));
     a.stop();`;
   const r = runNode(bin, ['-e', script], childEnv({ LEAK_AGENT_DIR: path.join(tmp, 'evidence'), ...env }), tmp);
   const last = r.stdout.trim().split('\n').pop() ?? '{}';
@@ -107,6 +107,25 @@ describe('the loader checks the ABI before loading', () => {
     expect(r.lines.filter((l) => l.event === 'agent.error')).toEqual([]);
   });
 
+  it("the host's exit code and output are unchanged when the addon is missing or of the wrong ABI", () => {
+    const host = "console.log('hello from the host'); console.error('host stderr line'); process.exitCode = 7";
+    const cases: [string, string, Record<string, string>][] = [
+      ['missing', packageCopy('host-missing'), {}],
+      ['wrong ABI in build/Release', packageCopy('host-wrong-abi', { 'build/Release/leak_agent.node': SYSTEM_BUILD }), {}],
+      ['wrong ABI override', packageCopy('host-wrong-override'), { LEAK_AGENT_ADDON_PATH: SYSTEM_BUILD }],
+    ];
+    for (const [label, pkg, env] of cases) {
+      const r = runNode(node26.bin, ['-e', `require(${JSON.stringify(pkg)}); ${host}`], childEnv({ LEAK_AGENT_DIR: path.join(tmp, 'evidence'), ...env }), tmp);
+      expect(r.status, `${label}: ${r.stderr}`).toBe(7);
+      expect(r.stdout, label).toBe('hello from the host\n');
+      // Apart from the agent's JSON lines, stderr is the host's own.
+      expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('{')), label).toEqual(['host stderr line']);
+      const lines = logLines(r.stderr);
+      expect(lines.find((l) => l.event === 'agent.started'), label).toMatchObject({ sampler: 'js' });
+      expect(lines.filter((l) => l.event === 'agent.error').length, label).toBe(label === 'wrong ABI override' ? 1 : 0);
+    }
+  });
+
   it('a file without the ABI tag is refused without being loaded', () => {
     // A genuine shared object that is not a leak-agent addon: the check is on the file, not its name.
     const foreign = path.join(tmp, 'foreign.node');
@@ -141,5 +160,26 @@ describe('the loader checks the ABI before loading', () => {
     }
     const r = runNode(process.execPath, ['-e', `const m={exports:{}};process.dlopen(m,${JSON.stringify(SYSTEM_BUILD)});console.log(m.exports.nodeModuleVersion)`], childEnv());
     expect(r.stdout.trim()).toBe(process.versions.modules);
+  });
+});
+
+describe('one decision about the native addon', () => {
+  it('LEAK_AGENT_NATIVE=off: no stage uses native code and no addon is mapped into the process', () => {
+    const r = run(process.execPath, ROOT, { LEAK_AGENT_NATIVE: 'off' });
+    expect(r.out).toMatchObject({ sampler: 'js', nearOom: 'unavailable', mapped: [] });
+    expect(r.out.samplerReason).toContain('LEAK_AGENT_NATIVE=off');
+  });
+
+  it('a refused addon is refused for every stage: JS sampler, no near-OOM capture, nothing mapped', () => {
+    const pkg = packageCopy('refused-everywhere', { 'build/Release/leak_agent.node': SYSTEM_BUILD });
+    const r = run(node26.bin, pkg);
+    expect(r.out).toMatchObject({ sampler: 'js', nearOom: 'unavailable', mapped: [] });
+    const started = r.lines.find((l) => l.event === 'agent.started') as { nearOom: { reason: string } };
+    expect(started.nearOom.reason).toBe('needs the native addon, which is not loaded (see samplerReason)');
+  });
+
+  it('an addon that loads serves the sampler and the near-OOM capture from the same file', () => {
+    const r = run(process.execPath, ROOT);
+    expect(r.out).toMatchObject({ sampler: 'native', nearOom: 'armed', mapped: [SYSTEM_BUILD] });
   });
 });

@@ -87,3 +87,20 @@ describe('near-OOM capture switched off', () => {
     expect(lines.find((l) => l.event === 'agent.started')).toMatchObject({ nearOom: { state: 'armed' } });
   });
 });
+
+for (const node of nodeBinaries()) {
+  describe(`near-OOM capture in a process that survives the burst on ${node.label}`, () => {
+    it('writes the profile from the interrupt and leaves no V8 handle behind', () => {
+      const dir = path.join(tmp, 'burst' + node.label.replace(/\W+/g, '-'));
+      const r = runNode(node.bin, ['--max-old-space-size=48', path.join(FIXTURES, 'near-limit-burst.js')], childEnv({ LEAK_AGENT_DIR: dir }));
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+      const s = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { fired: boolean; error: string | null; path: string; handlesLeft: number };
+      expect(s).toMatchObject({ fired: true, error: null });
+      // Handles made while writing (function and script names) belong to a HandleScope of the
+      // write's own, not to whatever scope V8 happened to have open when the interrupt ran.
+      expect(s.handlesLeft).toBe(0);
+      const profile = JSON.parse(fs.readFileSync(s.path, 'utf8')) as SamplingHeapProfile;
+      expect(selfSizeOf(profile.head, 'burst')).toBeGreaterThan(1024 * 1024);
+    });
+  });
+}

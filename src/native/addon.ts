@@ -61,6 +61,8 @@ export interface NearHeapLimitStatus {
   heapLimit: number;
   raisedTo: number;
   initialLimit: number;
+  /** V8 handles the profile write left behind in the isolate (0: it used a HandleScope of its own). */
+  handlesLeft: number;
   samplingIntervalBytes: number;
 }
 
