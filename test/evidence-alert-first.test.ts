@@ -169,7 +169,7 @@ describe('what was skipped, and why', () => {
 });
 
 describe('the manifest the moment a file exists', () => {
-  it('the pair\'s second snapshot is in the manifest, with its size and sha256, when snapshot.written is logged', async () => {
+  it('the second snapshot of the pair is in the manifest, with its size and sha256, when snapshot.written is logged', async () => {
     const dir = path.join(tmp, 'pair-manifest');
     // The parent kills the process the moment it reads snapshot.written for heap-2, as an operator
     // (or the demo) stopping the service after the pair would.
