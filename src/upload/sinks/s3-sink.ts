@@ -15,13 +15,13 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { StagedCopy } from '../spool';
 import type { PutRequest, PutResult, Sink } from './types';
 import { UploadError } from './types';
 import { joinKey } from '../object-key';
 import { Throttle } from '../throttle';
-import { unrefHttpAgent, unrefHttpsAgent } from '../unref-agent';
+import { unrefRequestHandler } from './s3-http-handler';
 
 export interface S3SinkOptions {
   bucket: string;
@@ -61,7 +61,8 @@ export function createS3Sink(opts: S3SinkOptions): Sink {
       responseChecksumValidation: 'WHEN_REQUIRED',
       // A streamed body cannot be rewound for the SDK's own retry; the spool retries instead.
       maxAttempts: 1,
-      requestHandler: { httpAgent: unrefHttpAgent(), httpsAgent: unrefHttpsAgent(), requestTimeout: opts.idleTimeoutMs, connectionTimeout: 10_000 },
+      // Our own: the SDK's handler arms ref'd timers per request that hold the host open (s3-http-handler.ts).
+      requestHandler: unrefRequestHandler(opts.idleTimeoutMs) as S3ClientConfig['requestHandler'],
     });
     sdk = { s3, client };
     return sdk;
