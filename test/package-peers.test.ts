@@ -37,6 +37,8 @@ function leakingService(agentModule: string, name: string, env: Record<string, s
   return child;
 }
 
+const BUNDLED_API = path.join(ROOT, 'test', 'fixtures', 'package', 'bundled-otel-api.cjs');
+
 const isOptionalSdk = (name: string) => /^@opentelemetry\/|^@aws-sdk\/|^@smithy\//.test(name);
 
 /** A copy of the package as a bare install has it: its files and its one hard dependency, no peers. */
@@ -95,6 +97,20 @@ describe('optional peers', () => {
     expect(upload).toMatchObject({ missing: ['@aws-sdk/client-s3'], install: `npm install @aws-sdk/client-s3@${TESTED['@aws-sdk/client-s3']}`, target: 's3://evidence-bucket/service' });
     expect(bare.child.log.filter((l) => l.event === 'upload.failed')).toEqual([]);
   });
+
+  it('an application provider registered through an API copy the agent cannot load: one line naming the API package', async () => {
+    const pkg = path.join(tmp, 'bare', 'node_modules', 'leak-agent');
+    const child = startAgentChild(process.execPath, ['-r', BUNDLED_API, SERVICE], tmp, cleanEnv({ AGENT_MODULE: pkg, LEAK_AGENT_DIR: path.join(tmp, 'bundled', 'evidence') }));
+    children.push(child);
+    const line = await child.until((l) => l.event === 'agent.error' && l.where === 'telemetry', 'the missing-API line', 30_000);
+    // Several more ticks: the line is not repeated, nothing else goes wrong.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const report = await child.stop();
+    expect(line).toMatchObject({ missing: ['@opentelemetry/api'], install: `npm install @opentelemetry/api@${TESTED['@opentelemetry/api']}` });
+    expect(child.log.filter((l) => l.event === 'agent.error')).toHaveLength(2); // the MeterProvider's and the LoggerProvider's
+    expect(child.log.filter((l) => l.event === 'agent.error').map((l) => l.missing)).toEqual([['@opentelemetry/api'], ['@opentelemetry/api-logs']]);
+    expect(report.status).toMatchObject({ running: false, sampler: 'native' });
+  }, 60_000);
 
   it('without the optional peers, detection and local evidence run and nothing of the SDKs is loaded', () => {
     const leak = bare.child.log.find((l) => l.event === 'leak.detected') as Line;
