@@ -7,7 +7,8 @@
  */
 const fs = require('node:fs');
 const path = require('node:path');
-const dist = path.join(__dirname, '..', '..', 'dist');
+// SCENARIO_DIST: another build's dist/ (e.g. an older detector), to replay the same recordings through both.
+const dist = process.env.SCENARIO_DIST || path.join(__dirname, '..', '..', 'dist');
 const { Detector } = require(path.join(dist, 'detect', 'detector'));
 const { heapUsedAfter } = require(path.join(dist, 'sampler', 'types'));
 
@@ -81,7 +82,9 @@ function replayDetector(ticks, windowMs, sensitivity = 'normal') {
   const detector = new Detector({ windowMs, sensitivity });
   const verdicts = [];
   for (const tick of ticks) {
-    for (const v of detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 }).verdicts) verdicts.push(v);
+    const out = detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 });
+    // observe() returns { verdicts, decisions } (older builds: the verdicts alone).
+    for (const v of Array.isArray(out) ? out : out.verdicts) verdicts.push(v);
   }
   return { verdicts, states: detector.states() };
 }
