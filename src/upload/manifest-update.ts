@@ -1,26 +1,32 @@
 /**
- * What the upload stage records beside an episode's evidence:
+ * What the upload stage records about an episode's evidence:
  *
  * - the confirmed URI of each file in the episode's manifest (`EvidenceFile.uri`), read-modify-write
  *   with an atomic replace so a reader (the CLI, a crash) never sees half a manifest;
- * - `delivered.json`: every object a sink has confirmed for this episode (key, target, sha256 of
- *   the source, URI, time). This is what makes delivery exactly once per episode: the capture stage
- *   rewrites the manifest from its own copy whenever the episode gains a file (the URIs above can
- *   vanish then), and a new process re-shipping the episode must know what already arrived. The
- *   manifest itself is delivered again only when the list of files it describes changed.
+ * - the delivery record, `<LEAK_AGENT_DIR>/spool/delivered/<episode>.json`: every object a target
+ *   has confirmed for this episode (key, target, sha256 of the source, URI, redaction, time). This is
+ *   what makes delivery exactly once per episode: a URI says a file went somewhere, not to which
+ *   target nor with which content, and a new process re-shipping the episode must know what already
+ *   arrived where. The manifest itself is delivered again only when the list of files it describes
+ *   changed. The record lives in the spool, not in the episode folder, which holds only files its
+ *   manifest lists.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EpisodeManifest } from '../evidence/manifest-types';
+import { ensureTreeDir } from '../evidence/safe-fs';
 import { writeFileAtomic } from './atomic-file';
 
 export function manifestPath(episodeDir: string): string {
   return path.join(episodeDir, 'manifest.json');
 }
 
-export function deliveredPath(episodeDir: string): string {
-  return path.join(episodeDir, 'delivered.json');
+/** `<spool>/delivered/<episode folder name>-<hash of its path>.json`: one record per episode folder. */
+export function deliveredPath(spoolDir: string, episodeDir: string): string {
+  const abs = path.resolve(episodeDir);
+  const tag = createHash('sha256').update(abs).digest('hex').slice(0, 12);
+  return path.join(spoolDir, 'delivered', `${path.basename(abs).replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100)}-${tag}.json`);
 }
 
 export async function readManifest(episodeDir: string): Promise<EpisodeManifest | undefined> {
@@ -61,24 +67,48 @@ export interface DeliveredObject {
 
 export interface DeliveryRecord {
   schema: 'leak-agent/delivered@1';
+  /** The episode folder this record is about (a record whose folder is gone is pruned). */
+  episodeDir: string;
   /** By object key. */
   objects: Record<string, DeliveredObject>;
 }
 
-export async function readDelivered(episodeDir: string): Promise<DeliveryRecord> {
+export async function readDelivered(spoolDir: string, episodeDir: string): Promise<DeliveryRecord> {
   try {
-    const r = JSON.parse(await fsp.readFile(deliveredPath(episodeDir), 'utf8')) as DeliveryRecord;
+    const r = JSON.parse(await fsp.readFile(deliveredPath(spoolDir, episodeDir), 'utf8')) as DeliveryRecord;
     if (r && r.schema === 'leak-agent/delivered@1' && r.objects && typeof r.objects === 'object') return r;
   } catch {
     /* none yet, or unreadable: nothing is known to be delivered */
   }
-  return { schema: 'leak-agent/delivered@1', objects: {} };
+  return { schema: 'leak-agent/delivered@1', episodeDir: path.resolve(episodeDir), objects: {} };
 }
 
-export async function recordDelivered(episodeDir: string, key: string, object: DeliveredObject): Promise<void> {
-  const record = await readDelivered(episodeDir);
+export async function recordDelivered(spoolDir: string, episodeDir: string, key: string, object: DeliveredObject): Promise<void> {
+  const record = await readDelivered(spoolDir, episodeDir);
   record.objects[key] = object;
-  await writeFileAtomic(deliveredPath(episodeDir), JSON.stringify(record, null, 2) + '\n');
+  const file = deliveredPath(spoolDir, episodeDir);
+  ensureTreeDir(path.dirname(spoolDir), path.dirname(file));
+  await writeFileAtomic(file, JSON.stringify(record, null, 2) + '\n');
+}
+
+/** Removes the records of episode folders that no longer exist (bounded: one small file per live episode). */
+export async function pruneDelivered(spoolDir: string): Promise<void> {
+  const dir = path.join(spoolDir, 'delivered');
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  for (const n of names.filter((x) => x.endsWith('.json'))) {
+    const file = path.join(dir, n);
+    try {
+      const r = JSON.parse(await fsp.readFile(file, 'utf8')) as Partial<DeliveryRecord>;
+      if (typeof r.episodeDir === 'string') await fsp.access(r.episodeDir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') await fsp.rm(file, { force: true });
+    }
+  }
 }
 
 /**

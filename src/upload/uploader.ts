@@ -3,10 +3,10 @@
  * configured sink, off the hot path.
  *
  *   enqueue ─> spool entry (atomic) ─> [lock] ─> gzip staging copy ─> sink.put ─> store confirmed
- *           ─> delivered.json + URI into the episode manifest ─> entry removed ─> `upload.done`
+ *           ─> delivery record + URI into the episode manifest ─> entry removed ─> `upload.done`
  *
- * - Exactly once per episode: an artifact already confirmed for this target (delivered.json beside
- *   the manifest, same key and content) is neither spooled nor sent again, whichever process ships
+ * - Exactly once per episode: an artifact already confirmed for this target (the delivery record in
+ *   spool/delivered/, same key and content) is neither spooled nor sent again, whichever process ships
  *   the episode and however often; the manifest goes again only when the files it lists changed.
  * - One upload at a time: bounded memory and bandwidth, whatever the backlog.
  * - A retryable failure pauses the whole sink (exponential backoff, full jitter, capped) instead
@@ -23,7 +23,7 @@ import type { EvidenceFile, EvidenceKind } from '../evidence/manifest-types';
 import type { AgentLogger } from '../log/logger';
 import { backoffDelayMs } from './backoff';
 import { NoRoomError, stageCompressed } from './compress';
-import { isDelivered, manifestDigest, manifestPath, readDelivered, readManifest, recordDelivered, recordUri } from './manifest-update';
+import { isDelivered, manifestDigest, manifestPath, pruneDelivered, readDelivered, readManifest, recordDelivered, recordUri } from './manifest-update';
 import { currentIdentity, objectKey, type KeyIdentity } from './object-key';
 import type { UploadOptions } from './options';
 import { sinkFor } from './sink-for';
@@ -92,6 +92,7 @@ export class Uploader {
   start(): void {
     void this.guard('start', async () => {
       await this.spool.sweepOrphans();
+      await pruneDelivered(this.spool.dir);
       this.kick();
     });
   }
@@ -146,7 +147,7 @@ export class Uploader {
     if (files.length === 0 && manifest && episodeDir) {
       files = manifest.files.filter((f) => !f.uri && f.kind !== 'manifest').map((f) => ({ path: path.resolve(episodeDir, f.path), kind: f.kind, sha256: f.sha256 ?? null }));
     }
-    const delivered = episodeDir ? await readDelivered(episodeDir) : undefined;
+    const delivered = episodeDir ? await readDelivered(this.spool.dir, episodeDir) : undefined;
     const target = this.sink?.display;
     const existing = await this.spool.list();
     const known = new Set(existing.map((e) => `${e.source}\n${e.key}`));
@@ -320,7 +321,7 @@ export class Uploader {
       const result = await sink.put({ key: current.key, staged: current.staged, maxBytesPerSec: this.deps.options.maxBytesPerSec });
       if (current.episodeDir) {
         // Recorded before the spool entry goes: a crash in between finds it delivered and sends nothing twice.
-        await recordDelivered(current.episodeDir, current.key, {
+        await recordDelivered(this.spool.dir, current.episodeDir, current.key, {
           target: sink.display, uri: result.uri, sha256: current.sha256 ?? null, bytes: current.bytes, at: new Date().toISOString(), redaction,
           ...(filesDigest ? { filesDigest } : {}),
         }).catch((err: Error) =>
@@ -361,7 +362,7 @@ export class Uploader {
   /** Confirmed for this target already (by this process before a crash, or by another one)? */
   private async alreadyDelivered(entry: SpoolEntry, sink: Sink, filesDigest: string | undefined): Promise<boolean> {
     if (!entry.episodeDir) return false;
-    const record = await readDelivered(entry.episodeDir);
+    const record = await readDelivered(this.spool.dir, entry.episodeDir);
     return isDelivered(record, entry.key, sink.display, entry.sha256 ?? null, filesDigest);
   }
 

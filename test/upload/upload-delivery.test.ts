@@ -79,7 +79,7 @@ describe('delivery', () => {
     expect(c.requests).toBe(9);
   });
 
-  it('a new process re-shipping a delivered episode sends nothing again; the manifest records each delivery', async () => {
+  it('a new process re-shipping a delivered episode sends nothing again; the delivery record says what arrived where', async () => {
     const c = await startCollector({ kind: 'ok' });
     collectors.push(c);
     const dir = tmpDir('delivery-restart');
@@ -101,7 +101,13 @@ describe('delivery', () => {
     second.stop();
     expect(c.requests).toBe(5);
     expect([...puts(c).values()].every((n) => n === 1)).toBe(true);
-    const delivered = JSON.parse(fs.readFileSync(path.join(ep.dir, 'delivered.json'), 'utf8'));
+    // The record lives in the spool; the episode folder holds only what its manifest lists.
+    const listed = new Set([...ep.files().map((f) => path.basename(f.path)), 'manifest.json']);
+    expect(fs.readdirSync(ep.dir).filter((n) => !listed.has(n))).toEqual([]);
+    const records = fs.readdirSync(path.join(dir, 'spool', 'delivered'));
+    expect(records).toHaveLength(1);
+    const delivered = JSON.parse(fs.readFileSync(path.join(dir, 'spool', 'delivered', records[0] as string), 'utf8'));
+    expect(delivered.episodeDir).toBe(ep.dir);
     expect(Object.keys(delivered.objects)).toHaveLength(5);
     for (const [key, o] of Object.entries(delivered.objects) as [string, { uri: string; sha256: string | null; filesDigest?: string }][]) {
       expect(o.uri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/ingest\/checkout\/pod-7f9c\//);
