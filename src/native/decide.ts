@@ -52,7 +52,8 @@ function decide(setting: NativeSetting, env: NodeJS.ProcessEnv): NativeDecision 
     ? null
     : `no native addon for Node ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch}): ` +
       [...(override ? ['LEAK_AGENT_ADDON_PATH refused (see its agent.error line)'] : []), ...others.map(describe)].join('; ') +
-      '. Fix: reinstall leak-agent on this Node, or run `npm run build:native` in its directory.';
+      '. Fix: run on a Node with a shipped prebuild (20, 22, 24 or 26 on linux-x64 or linux-arm64), ' +
+      'or build one for this Node (`npm run build:native` in a clone of leak-agent) and set LEAK_AGENT_ADDON_PATH to it.';
   const problems: NativeProblem[] = [];
   if (override) {
     const using = loaded.addon ? `the addon at ${loaded.from}` : 'the JS sampler';
