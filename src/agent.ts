@@ -17,6 +17,9 @@ import { selectSampler } from './sampler/select';
 import type { Sampler } from './sampler/types';
 import { AGENT_VERSION } from './version';
 import { agentDirProblem } from './evidence/safe-fs';
+import type { Server } from 'node:http';
+import { startHealthEndpoint } from './pressure/health-http';
+import { STOPPED, type Health } from './pressure/pressure';
 
 /** Container figures change slowly and cost a few syscalls; read them every few drains, not every one. */
 const CONTAINER_READ_EVERY = 5;
@@ -33,6 +36,8 @@ export class Agent {
   private container: ContainerMemory | undefined;
   private nearOom: NearOomHandle | undefined;
   private readonly startedAt = Date.now();
+  private healthServer: Server | undefined;
+  private stopped = false;
 
   constructor(readonly config: AgentConfig, problems: ConfigProblem[] = []) {
     this.logger = createLogger(config.log);
@@ -92,6 +97,8 @@ export class Agent {
           : null,
       });
       this.logOomHistory();
+      const { healthPort, healthHost } = this.config.pressure;
+      if (healthPort !== undefined) this.healthServer = startHealthEndpoint(() => this.health(), healthHost, healthPort, this.logger);
       this.timer = setInterval(() => this.tick(), this.config.drainIntervalMs);
       // The agent must never keep a process alive.
       this.timer.unref();
@@ -143,6 +150,15 @@ export class Agent {
     }
   }
 
+  /** The memory-pressure answer the last tick computed (src/pressure); never throws. */
+  health(): Health {
+    try {
+      return this.stopped ? STOPPED : this.policy.pressure.health();
+    } catch {
+      return STOPPED;
+    }
+  }
+
   /** Redacted like every log line: an endpoint or upload URL here never shows its credentials. */
   status(): Record<string, unknown> {
     const counters = this.sampler?.counters();
@@ -167,6 +183,8 @@ export class Agent {
     try {
       this.tick();
       this.running = false;
+      this.stopped = true;
+      this.healthServer?.close();
       if (this.timer) clearInterval(this.timer);
       this.sampler?.stop();
       const flushed = this.policy.stop();

@@ -6,13 +6,17 @@
 import { Agent } from './agent';
 import { readConfig } from './config/env';
 import type { SnapshotOutcome } from './policy/policy';
+import { DISABLED, type Health } from './pressure/pressure';
+import { healthHandler as handlerFor } from './pressure/health-http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export type { SnapshotOutcome } from './policy/policy';
 export type { GcRecord, GcKind, SpaceUsage } from './sampler/types';
 export type { HeapProfilerBackend, SamplingHeapProfile } from './evidence/heap-profile-types';
 export type { EpisodeManifest, EpisodeSeries, EvidenceFile } from './evidence/manifest-types';
+export type { Health, HealthStatus, PressureFigures, PressureSignal } from './pressure/pressure';
 
-export type AgentEvent = 'leak' | 'spike' | 'episode-end' | 'evidence-ready';
+export type AgentEvent = 'leak' | 'spike' | 'episode-end' | 'evidence-ready' | 'pressure';
 export type Listener = (payload: Record<string, unknown>) => void;
 
 /** Shared across copies of the package loaded into the same isolate. */
@@ -49,6 +53,24 @@ export function status(): Record<string, unknown> {
   return agent.status();
 }
 
+/**
+ * Memory pressure as a health answer: `{ status: 'ok' | 'degraded' | 'critical', reasons, figures }`.
+ * Returns the object the last drain computed (no work, no allocation); never throws, whatever the
+ * agent's state (before the first drain, after stop(), when disabled: `ok` with the reason).
+ */
+export function health(): Health {
+  try {
+    return agent ? agent.health() : DISABLED;
+  } catch {
+    return DISABLED;
+  }
+}
+
+/** A request handler for Node's http (and Express, Fastify's raw req/res): 200 ok/degraded, 503 critical, JSON body. */
+export function healthHandler(): (req: IncomingMessage, res: ServerResponse) => void {
+  return handlerFor(health);
+}
+
 /** Takes a heap snapshot now if the safety gate allows it; never rejects. */
 export function snapshot(reason?: string): Promise<SnapshotOutcome> {
   if (!agent) return Promise.resolve({ written: false, reason: 'agent is disabled' });
@@ -65,7 +87,8 @@ export function stop(): Promise<void> {
 
 /**
  * Listen for alerts: `leak` (a leak.detected verdict, before any evidence exists), `evidence-ready`
- * (an episode's files, as in the evidence.ready line), `spike`, `episode-end`.
+ * (an episode's files, as in the evidence.ready line), `spike`, `episode-end`, `pressure` (a memory
+ * pressure signal crossed or cleared, as in the memory.pressure lines).
  */
 export function on(event: AgentEvent, listener: Listener): void {
   agent?.events.on(event, wrap(listener));

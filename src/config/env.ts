@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readTelemetryConfig, type TelemetryConfig } from './telemetry-env';
 import { readEvidenceConfig, type EvidenceConfig } from './evidence-env';
+import { readPressureConfig, type PressureConfig } from './pressure-env';
 import { readUploadConfig, type UploadOptions } from './upload-env';
 import { problemCollector, type ConfigProblem, type Env } from './problems';
 import { EnvReader } from './read';
@@ -42,6 +43,8 @@ export interface AgentConfig {
   readonly telemetry: TelemetryConfig;
   /** Evidence capture (profile, snapshot gate, pairs, signal): see evidence-env.ts. */
   readonly evidence: EvidenceConfig;
+  /** Memory-pressure thresholds and the health endpoint: see pressure-env.ts. */
+  readonly pressure: PressureConfig;
   // --- near-OOM capture (native sampler branch) ---
   /** Arm V8's near-heap-limit callback to leave a .heapprofile behind before a heap OOM. */
   readonly nearOom: boolean;
@@ -95,6 +98,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
   const native = r.choice('LEAK_AGENT_NATIVE', ['auto', 'off'] as const, 'auto', { on: 'auto', false: 'off', '0': 'off' });
   const telemetry = readTelemetryConfig(env, problem);
   const evidence = readEvidenceConfig(env, problem);
+  const pressure = readPressureConfig(env, problem);
 
   let sensitivity: Sensitivity = 'normal';
   const rawSensitivity = r.raw('LEAK_AGENT_SENSITIVITY')?.toLowerCase();
@@ -118,6 +122,7 @@ export function readConfig(env: Env = process.env): { config: AgentConfig; probl
     drainIntervalMs: 1_000,
     telemetry,
     evidence,
+    pressure,
     nearOom,
     confirmGc,
   });

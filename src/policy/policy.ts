@@ -28,6 +28,7 @@ import { SelfInflictedFilter } from './self-inflicted';
 import { decideConfirmationGc, fullGcFunction } from './confirmation-gc';
 import { LeakEvidence } from './leak-evidence';
 import { createUploader, type Uploader } from '../upload/create';
+import { PressureWatch } from '../pressure/pressure-watch';
 
 export interface PolicyContext {
   readonly config: AgentConfig;
@@ -76,14 +77,17 @@ export class Policy {
 
   /** Ships evidence (src/upload); resumes the spool at start; undefined when LEAK_AGENT_UPLOAD is unset. */
   private readonly uploader: Uploader | undefined;
+  /** Memory pressure signals and the health answer (src/pressure). */
+  readonly pressure: PressureWatch;
 
   constructor(ctx: PolicyContext) {
-    this.telemetry = new Telemetry(ctx.config.telemetry, { logger: ctx.logger, status: () => this.status() });
+    this.telemetry = new Telemetry(ctx.config.telemetry, { logger: ctx.logger, status: () => this.status(), pressure: () => this.pressure });
     // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
     this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
     this.detector = new Detector({ windowMs: ctx.config.windowMs, sensitivity: ctx.config.sensitivity });
     this.selfInflicted = new SelfInflictedFilter(ctx.config.windowMs);
     const logger = this.ctx.logger;
+    this.pressure = new PressureWatch(ctx.config.pressure.thresholds, logger, ctx.events, this.telemetry);
     this.uploader = createUploader(ctx.config, logger);
     this.evidence = new EvidenceCapture({
       config: ctx.config,
@@ -128,6 +132,7 @@ export class Policy {
       });
     }
     for (const verdict of report) this.onVerdict(verdict);
+    this.pressure.onTick(tick, Object.values(this.detector.states()));
     if (needsFullGc) this.confirmWithFullGc(tick);
     // Open episodes: the pair's second snapshot and profile once old-space grew further, late profiles, retries of a refused snapshot.
     this.leakEvidence.onTick();

@@ -139,3 +139,33 @@ export function evidenceReadyRecord(ready: EvidenceReadyRef): LogRecord {
     attributes,
   };
 }
+
+/** What a `memory.pressure` / `memory.pressure.cleared` record carries (the log line's figures). */
+export interface PressureRef {
+  signal: string;
+  active: boolean;
+  value: number | null;
+  threshold: number;
+  status: string;
+  figures: Record<string, number | null>;
+}
+
+export function pressureRecord(p: PressureRef): LogRecord {
+  const eventName = p.active ? 'memory.pressure' : 'memory.pressure.cleared';
+  const attributes: AnyValueMap = {
+    'event.name': eventName,
+    'leak_agent.pressure.signal': p.signal,
+    'leak_agent.pressure.threshold': p.threshold,
+    'leak_agent.health.status': p.status,
+  };
+  if (p.value !== null) attributes['leak_agent.pressure.value'] = p.value;
+  for (const [k, v] of Object.entries(p.figures)) if (v !== null) attributes[`leak_agent.pressure.${k}`] = v;
+  const severity = p.active ? SEVERITY.WARN : SEVERITY.INFO;
+  return {
+    eventName,
+    severityNumber: severity,
+    severityText: p.active ? 'WARN' : 'INFO',
+    body: `memory pressure ${p.active ? 'crossed' : 'cleared'}: ${p.signal} ${p.value === null ? 'unknown' : p.value.toPrecision(3)} (threshold ${p.threshold}); health ${p.status}`,
+    attributes,
+  };
+}

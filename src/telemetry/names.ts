@@ -22,6 +22,8 @@ export const ATTR = {
   alertKind: 'leak_agent.alert.kind',
   outcome: 'leak_agent.outcome',
   signal: 'leak_agent.signal',
+  /** Which memory pressure signal: heap | container | growth | full_gc_rate | gc_time | time_to_oom | critical. */
+  pressureSignal: 'leak_agent.pressure.signal',
 } as const;
 
 export const METRIC = {
@@ -46,6 +48,9 @@ export const METRIC = {
   detectorState: 'leak_agent.detector.state',
   growthRate: 'leak_agent.memory.growth_rate',
   timeToLimit: 'leak_agent.memory.time_to_limit',
+  // own namespace: memory pressure (src/pressure)
+  pressureActive: 'leak_agent.pressure.active',
+  pressureValue: 'leak_agent.pressure.value',
   // own namespace: what the agent did
   alerts: 'leak_agent.alerts',
   snapshots: 'leak_agent.snapshots',

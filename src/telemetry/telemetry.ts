@@ -20,7 +20,8 @@ import type { ProcessMemory } from '../process/memory';
 import type { GcRecord } from '../sampler/types';
 import { AgentCountersCollector, AgentTallies } from './agent-counters';
 import { redactDeep } from '../log/redact-secrets';
-import { alertRecord, evidenceReadyRecord, type AlertPlan, type EvidenceReadyRef, type EvidenceRef } from './alert-records';
+import { alertRecord, evidenceReadyRecord, pressureRecord, type AlertPlan, type EvidenceReadyRef, type EvidenceRef, type PressureRef } from './alert-records';
+import { PressureCollector, type PressureView } from './pressure-collector';
 import type { Collector } from './collector';
 import { DetectorCollector } from './detector-collector';
 import { readDetectorSeries } from './detector-view';
@@ -40,6 +41,8 @@ export interface TelemetryHost {
   logger: AgentLogger;
   /** The policy's status (the detector reports its per-series state there); may lack detector figures. */
   status(): Record<string, unknown> | undefined;
+  /** Memory pressure signals (src/pressure), once the policy has them. */
+  pressure?: () => PressureView | undefined;
 }
 
 /** How long stop() waits for the last export and the shutdown of private providers. */
@@ -70,6 +73,7 @@ export class Telemetry {
       new ProcessMemoryCollector(fail, () => this.readings),
       new DetectorCollector(fail, () => readDetectorSeries(this.host.status())),
       new AgentCountersCollector(fail, this.tallies),
+      new PressureCollector(fail, () => this.host.pressure?.()),
     ];
   }
 
@@ -118,6 +122,17 @@ export class Telemetry {
     try {
       if (!this.alertLogger) this.bind();
       this.alertLogger?.emit(redactDeep(evidenceReadyRecord(ready)));
+    } catch (err) {
+      this.collectorFailed('alert', err);
+    }
+  }
+
+  /** Sends a `memory.pressure` / `memory.pressure.cleared` crossing as a log record. */
+  onPressure(change: PressureRef): void {
+    if (this.stopped) return;
+    try {
+      if (!this.alertLogger) this.bind();
+      this.alertLogger?.emit(pressureRecord(change));
     } catch (err) {
       this.collectorFailed('alert', err);
     }
