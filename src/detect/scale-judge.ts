@@ -15,6 +15,7 @@
  */
 import type { Bucket } from './decimate';
 import { decide, type Decision } from './decide';
+import { effectFloor } from './effect-floor';
 import type { Facts, PersistenceFacts, TrendFacts } from './facts';
 import { withoutGarbage } from './garbage';
 import type { Scale } from './scale';
@@ -92,7 +93,7 @@ export class ScaleJudge {
     const minima = tr.memory === 'old_space' ? withoutGarbage(history, tr.fullGcs, tr.firstSeen, th.minGarbageCycleOfWindow * windowMs) : history.map((b) => b.min);
     const minimaNoise = noiseLevels(this.scale, tr.minimaNoise, tr.quiet, history, minima, from);
     tr.minimaNoise = minimaNoise.memory;
-    const floor = effectFloor(this.scale, tr.memory, limit);
+    const floor = effectFloor(this.scale, tr.memory, limit, current);
 
     // 3. step / spike
     const step = findStep(this.scale, tr.pendingStep, times, minima.slice(firstInWindow), floor, minimaNoise.facts.slowNoise);
@@ -231,15 +232,6 @@ export class ScaleJudge {
     }
     return verdicts;
   }
-}
-
-/**
- * The minimum effect that does not depend on the fit: the absolute floor, and a share of a real limit.
- * A host-sized "limit" (no container) is not a scale for a process, so only the absolute floor applies then.
- */
-export function effectFloor(scale: Scale, memory: MemorySeries, limit: Limit | undefined): number {
-  const th = scale.th;
-  return Math.max(th.minGrowthBytes[memory], limit && limit.source !== 'host' ? th.minGrowthOfLimit * limit.bytes : 0);
 }
 
 export type { SeriesStatus };

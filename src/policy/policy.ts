@@ -70,6 +70,8 @@ export class Policy {
   private readonly hostMemoryBytes = os.totalmem();
   /** Native/external verdicts that the agent's own snapshots explain are not the application's. */
   private readonly selfInflicted: SelfInflictedFilter;
+  /** The scale (ms) of the detector's judge that wants a confirmation GC: requests are spaced for it. */
+  private confirmationScaleMs: number;
   /** When the policy last asked V8 for a full GC (see confirmation-gc.ts). */
   private lastGcRequestAt = -Infinity;
   /** Counts from the start, so a process that never ran a full GC does not get one at its first tick. */
@@ -85,6 +87,7 @@ export class Policy {
     // Counters of snapshots, uploads and errors follow the agent log, so every stage's lines count.
     this.ctx = { ...ctx, logger: this.telemetry.tapLogger(ctx.logger) };
     this.detector = new Detector({ windowMs: ctx.config.windowMs, sensitivity: ctx.config.sensitivity });
+    this.confirmationScaleMs = ctx.config.windowMs;
     this.selfInflicted = new SelfInflictedFilter(ctx.config.windowMs);
     const logger = this.ctx.logger;
     this.pressure = new PressureWatch(ctx.config.pressure.thresholds, logger, ctx.events, this.telemetry);
@@ -148,7 +151,7 @@ export class Policy {
     const decision = decideConfirmationGc({
       needsFullGc: true,
       now,
-      windowMs: this.ctx.config.windowMs,
+      windowMs: this.confirmationScaleMs,
       lastFullGcAt: this.history.latestFullGcAt() ?? this.startedAt,
       lastRequestAt: this.lastGcRequestAt,
       heapUsed: tick.memory.heapUsed,
@@ -188,6 +191,7 @@ export class Policy {
       hostMemoryBytes: this.hostMemoryBytes,
     });
     for (const decision of Object.values(series)) this.onSeriesState(decision.memory, decision.state);
+    this.confirmationScaleMs = series.old_space.fullGcScaleMs ?? this.ctx.config.windowMs;
     return { verdicts, needsFullGc: series.old_space.needsFullGc };
   }
 
