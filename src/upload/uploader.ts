@@ -56,6 +56,9 @@ export interface UploaderDeps {
   sink?: Sink;
 }
 
+/** At start, at most this many recent episodes are checked for evidence that never reached the spool. */
+const RESUME_EPISODES = 32;
+
 /** How long to leave an entry alone when another live process holds its lock. */
 const HELD_ELSEWHERE_RETRY_MS = 5_000;
 
@@ -75,6 +78,7 @@ export class Uploader {
   private inflight: string | undefined;
   private settledWaiters: (() => void)[] = [];
   private readonly recording = new Set<Promise<number>>();
+  private recordChain: Promise<unknown> = Promise.resolve();
   private readonly reportedBad = new Set<string>();
   private counters = { done: 0, failed: 0, dropped: 0, bytes: 0, compressedBytes: 0 };
   /** LEAK_AGENT_REDACT: applied to heap snapshots before they leave the machine (redaction.ts). */
@@ -90,16 +94,24 @@ export class Uploader {
 
   /** Resumes whatever a predecessor left in the spool. */
   start(): void {
-    void this.guard('start', async () => {
+    void this.serially('start', async () => {
       await this.spool.sweepOrphans();
       await pruneDelivered(this.spool.dir);
+      if (this.sink) await this.resumeEpisodes();
       this.kick();
+      return 0;
     });
   }
 
   /** Records the artifacts in the spool (durably) and starts shipping them. Never rejects. */
   enqueue(input: EnqueueInput): Promise<number> {
-    const recording = this.guard('enqueue', () => this.record(normalize(input)), 0);
+    return this.serially('enqueue', () => this.record(normalize(input)));
+  }
+
+  /** Recording runs one job at a time (two recordings of one episode would both find it unspooled); whenSettled waits for them. */
+  private serially(where: string, job: () => Promise<number>): Promise<number> {
+    const recording = this.recordChain.then(() => this.guard(where, job, 0));
+    this.recordChain = recording;
     this.recording.add(recording);
     void recording.finally(() => this.recording.delete(recording));
     return recording;
@@ -128,7 +140,38 @@ export class Uploader {
 
   // ---- recording -------------------------------------------------------------------------------
 
-  private async record(input: EnqueueRequest): Promise<number> {
+  /**
+   * A process can die between writing an evidence file (listed in its manifest at once) and
+   * recording it in the spool — a SIGTERM right after the pair's second snapshot. At start, the
+   * episodes under LEAK_AGENT_DIR whose manifest lists a file that neither has a URI nor is in the
+   * delivery record are shipped again: the manifest says what exists, the record what arrived.
+   * Files go into the folder their episode's delivered objects already use, so a pair stays together.
+   */
+  private async resumeEpisodes(): Promise<void> {
+    const root = path.join(this.deps.dir, 'episodes');
+    let names: string[];
+    try {
+      names = (await fsp.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    } catch {
+      return;
+    }
+    // Bounded: the most recently changed episodes.
+    const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fsp.stat(path.join(root, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+    for (const { n } of dated.sort((a, b) => b.t - a.t).slice(0, RESUME_EPISODES)) {
+      const episodeDir = path.join(root, n);
+      const manifest = await readManifest(episodeDir);
+      if (!manifest) continue;
+      const delivered = await readDelivered(this.spool.dir, episodeDir);
+      const target = this.sink?.display ?? '';
+      const pending = manifest.files.filter((f) => f.kind !== 'manifest' && !f.uri &&
+        !Object.entries(delivered.objects).some(([key, o]) => o.target === target && o.sha256 === f.sha256 && key.endsWith(`/${path.basename(f.path)}.gz`)));
+      if (pending.length === 0) continue;
+      const sent = Object.keys(delivered.objects)[0];
+      await this.record({ episodeId: manifest.episodeId, episodeDir, files: [] }, sent ? sent.slice(0, sent.lastIndexOf('/')) : undefined);
+    }
+  }
+
+  private async record(input: EnqueueRequest, keyFolder?: string): Promise<number> {
     let req = input;
     // A single path that is a file, not an episode folder.
     if (req.episodeDir && !req.files?.length && !(await isDirectory(req.episodeDir))) req = { files: [req.episodeDir] };
@@ -151,6 +194,8 @@ export class Uploader {
     const target = this.sink?.display;
     const existing = await this.spool.list();
     const known = new Set(existing.map((e) => `${e.source}\n${e.key}`));
+    // A file already waiting in the spool (under whatever key it was given) is not spooled twice.
+    const waitingSources = new Set(existing.map((e) => e.source));
     let added = 0;
     const add = async (source: string, kind: EvidenceKind | 'file', sha256: string | null, filesDigest?: string): Promise<void> => {
       const abs = path.resolve(source);
@@ -161,8 +206,8 @@ export class Uploader {
         this.fail({ source: abs }, `cannot read ${abs}: ${(err as Error).message}`, 1, false, null);
         return;
       }
-      const key = objectKey(this.identity, episodeId, time, path.basename(abs));
-      if (known.has(`${abs}\n${key}`)) return; // already spooled: enqueue is idempotent
+      const key = keyFolder ? `${keyFolder}/${objectKey(this.identity, episodeId, time, path.basename(abs)).split('/').pop() as string}` : objectKey(this.identity, episodeId, time, path.basename(abs));
+      if (known.has(`${abs}\n${key}`) || waitingSources.has(abs)) return; // already spooled: enqueue is idempotent
       if (delivered && target && isDelivered(delivered, key, target, sha256, filesDigest)) return; // already at the sink
       const now = Date.now();
       const entry: SpoolEntry = {
@@ -171,6 +216,7 @@ export class Uploader {
       };
       await this.spool.add(entry);
       known.add(`${abs}\n${key}`);
+      waitingSources.add(abs);
       existing.push(entry);
       added += 1;
       this.deps.logger.log('upload.queued', { id: entry.id, source: abs, key, bytes, episodeId, target: this.sink?.display ?? null });

@@ -157,3 +157,30 @@ describe('file:// sink', () => {
     expect(fs.readdirSync(out)).toEqual(['checkout']);
   });
 });
+
+describe('a process that died before it could spool a file', () => {
+  it('the next process finds the file in the manifest and delivers it, into the episode\'s folder, once', async () => {
+    const c = await startCollector({ kind: 'ok' });
+    collectors.push(c);
+    const dir = tmpDir('delivery-resume');
+    const { options } = readUploadOptions({ ...TRANSPORT_ENV, LEAK_AGENT_UPLOAD: c.url });
+    const ep = await firstEvidence(dir);
+    const first = new Uploader({ dir, options, logger: memoryLogger(), identity });
+    await first.enqueue({ episodeId: ep.id, episodeDir: ep.dir, episodeTime: verdict.detectedAt, files: [] });
+    await first.whenSettled();
+    first.stop();
+    // The pair is written and listed in the manifest, then the process is gone before it ships it.
+    await pairEvidence(ep);
+
+    const second = new Uploader({ dir, options, logger: memoryLogger(), identity: { ...identity, pid: 5151 } });
+    second.start();
+    await second.whenSettled();
+    second.stop();
+    const got = puts(c);
+    for (const name of ['heap-1.heapsnapshot', 'heap-2.heapsnapshot', 'allocations-2.heapprofile', 'allocations-2.pb.gz']) expect(got.get(`${name}.gz`), name).toBe(1);
+    expect(got.get('manifest.json.gz')).toBe(2);
+    // One folder for the whole episode: the first process's.
+    expect(new Set([...c.stored.keys()].map((k) => path.dirname(k))).size).toBe(1);
+    expect([...c.stored.keys()][0]).toContain('-4242-');
+  });
+});
