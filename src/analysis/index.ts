@@ -9,7 +9,7 @@ export { buildDominatorTree, retainedSizes, dominatorChildren, type CsrGraph, ty
 export { buildRetainerIndex, retainerPath, type RetainerIndex } from './retainers';
 export { analyzeHeap, type HeapAnalysis } from './heap-analysis';
 export { groupByKindAndHolder, summarizeByConstructor, type Group, type ConstructorSummary } from './aggregate';
-export { suspectsFromSnapshot, suspectsFromDiff, summarizeBaseline, formatBytes, type Suspect, type BaselineSummary } from './suspects';
-export { analyzeFiles, type AnalysisReport } from './run';
+export { suspectsFromSnapshot, suspectsFromDiff, diffSnapshots, summarizeBaseline, formatBytes, type Suspect, type BaselineSummary, type DiffResult, type Growth } from './suspects';
+export { analyzeFiles, verdictBasis, type AnalysisReport } from './run';
 export { redactSnapshot, type RedactResult } from './redact';
 export { topAllocationSites, isSamplingHeapProfile, type AllocationSite, type SamplingHeapProfile } from './heap-profile';

@@ -5,7 +5,7 @@
 import { summarizeByConstructor, type ConstructorSummary } from './aggregate';
 import { analyzeHeap } from './heap-analysis';
 import { loadSnapshot } from './load';
-import { suspectsFromDiff, suspectsFromSnapshot, summarizeBaseline, type BaselineSummary, type Suspect } from './suspects';
+import { diffSnapshots, suspectsFromSnapshot, summarizeBaseline, type BaselineSummary, type Suspect } from './suspects';
 
 export interface AnalysisReport {
   snapshot: string;
@@ -14,7 +14,16 @@ export interface AnalysisReport {
   nodeCount: number;
   edgeCount: number;
   totalSize: number;
+  /** How many snapshots the verdict rests on (the baselines and the latest). */
+  snapshotCount: number;
+  /** One sentence: what the suspects mean given that many snapshots, and what another would add. */
+  basis: string;
+  /** Groups that grew (net objects and retained bytes; in every interval with three or more snapshots), most likely first. */
   suspects: Suspect[];
+  /** Diff only: groups with new objects that did not grow (caches refreshed in place), below the suspects. */
+  churn: Suspect[];
+  /** Three or more snapshots: groups that grew overall but not in every interval. */
+  unconfirmed: Suspect[];
   topConstructors: ConstructorSummary[];
   /** Things the reader should know about the inputs (e.g. a baseline that looks unrelated). */
   warnings: string[];
@@ -52,7 +61,8 @@ export async function analyzeFiles(after: string, baselines: string[] = [], opti
     }
   });
   for (const w of warnings) say(`warning: ${w}`);
-  const suspects = summaries.length > 0 ? suspectsFromDiff(summaries, a, { limit }) : suspectsFromSnapshot(a, { limit });
+  const diff = summaries.length > 0 ? diffSnapshots(summaries, a, { limit }) : null;
+  const snapshotCount = summaries.length + 1;
   return {
     snapshot: after,
     baselines,
@@ -60,8 +70,26 @@ export async function analyzeFiles(after: string, baselines: string[] = [], opti
     nodeCount: snap.nodeCount,
     edgeCount: snap.edgeCount,
     totalSize: a.totalSize,
-    suspects,
+    snapshotCount,
+    basis: verdictBasis(snapshotCount),
+    suspects: diff ? diff.suspects : suspectsFromSnapshot(a, { limit }),
+    churn: diff ? diff.churn : [],
+    unconfirmed: diff ? diff.unconfirmed : [],
     topConstructors: summarizeByConstructor(a, 15),
     warnings,
   };
+}
+
+/** What a verdict on `n` snapshots can say, and what one more snapshot would add. */
+export function verdictBasis(n: number): string {
+  if (n === 1) {
+    return '1 snapshot: suspects are accumulation points (holders of a large share of the heap in many objects), not growth; ' +
+      'a second snapshot of the same process would show which groups grow, a third would confirm they keep growing.';
+  }
+  if (n === 2) {
+    return '2 snapshots: suspects grew between them (net objects and retained bytes); ' +
+      'a third snapshot would confirm that each keeps growing and drop a group that grew once and stopped (a warm-up, a one-off batch).';
+  }
+  return `${n} snapshots: each suspect grew in every interval (${n === 3 ? 'both intervals' : `all ${n - 1}`}); ` +
+    'groups that grew in only some are listed as unconfirmed.';
 }

@@ -6,10 +6,14 @@
  * spreads over many small ones is an accumulation point. Its children, grouped by kind, are the
  * accumulated objects; the holder is the point itself.
  *
- * Several snapshots of one process: V8 gives objects monotonically increasing ids, so members
- * with an id above the baseline's highest were allocated after it and are still alive. Groups
- * (kind + holder path, see aggregate.ts) whose count and retained size grew since the baseline,
- * and that hold such new objects, are suspects — grown at every step first when there are three.
+ * Several snapshots of one process: groups (kind + holder path, see aggregate.ts) are compared
+ * by their net change — objects present after minus present before, retained bytes after minus
+ * before. A group with new objects whose count and size did not grow is churn (a cache that
+ * refreshes its entries), not a suspect. V8 gives objects monotonically increasing ids, so
+ * members with an id above the first baseline's highest are the new objects; the freed ones
+ * follow from the net change. With three or more snapshots a suspect must grow in every
+ * interval (groups that grew in only some are "unconfirmed"), ranked by its smallest interval
+ * growth: consistent and large first, in the spirit of BLeak's LeakShare.
  */
 import { groupByKindAndHolder, isReportableType, type Group, type Grouping } from './aggregate';
 import type { HeapAnalysis } from './heap-analysis';
@@ -19,16 +23,22 @@ export interface Suspect {
   /** Constructor or type of the accumulating objects. */
   name: string;
   type: string;
-  /** Change in live object count (single snapshot: the count itself, against an empty heap). */
+  /** Net change in live object count, first snapshot to last (single snapshot: the count itself, against an empty heap). */
   countDelta: number;
-  /** Change in retained bytes of the group (single snapshot: the group's retained bytes). */
+  /** Net change in retained bytes of the group, first to last (single snapshot: the group's retained bytes). */
   sizeDelta: number;
   /** Bytes the group keeps alive now. */
   retainedSize: number;
   /** Live objects in the group now. */
   count: number;
-  /** Objects allocated after the baseline and still alive (diff only). */
+  /** Objects allocated after the baseline and still alive (diff only; same as newObjects). */
   newCount?: number;
+  /** Diff only: objects of the group allocated after the first baseline and still alive. */
+  newObjects?: number;
+  /** Diff only: objects the group had at the first baseline that are gone from it (freed, or now held elsewhere). */
+  freedObjects?: number;
+  /** Three or more snapshots: the net change in each interval, oldest first. */
+  intervals?: Growth[];
   /** The object that holds them all (label). */
   holder: string;
   /**
@@ -39,6 +49,11 @@ export interface Suspect {
   /** Retainer chain from the GC roots to one representative object: holder, edge, holder, …, object. */
   path: string[];
   explanation: string;
+}
+
+export interface Growth {
+  countDelta: number;
+  sizeDelta: number;
 }
 
 export interface SingleOptions {
@@ -97,7 +112,7 @@ export function suspectsFromSnapshot(a: HeapAnalysis, options: SingleOptions = {
   const ranked = grouping.groups.map((g, i) => ({ index: i, countDelta: g.count, sizeDelta: g.retainedSize }));
   ranked.sort((x, y) => y.sizeDelta - x.sizeDelta);
   return foldSameLeak(a, grouping, ranked, limit).map(({ index, countDelta, sizeDelta, includes }) =>
-    withIncludes(groupSuspect(a, grouping.groups[index] as Group, countDelta, sizeDelta, undefined), includes),
+    withIncludes(groupSuspect(a, grouping.groups[index] as Group, countDelta, sizeDelta), includes),
   );
 }
 
@@ -162,7 +177,7 @@ function shortChain(path: string[]): string {
   return tail.length > 0 ? tail.join(' → ') : path.join(' → ');
 }
 
-function groupSuspect(a: HeapAnalysis, g: Group, countDelta: number, sizeDelta: number, newCount: number | undefined): Suspect {
+function groupSuspect(a: HeapAnalysis, g: Group, countDelta: number, sizeDelta: number): Suspect {
   const s = a.snapshot;
   const path = retainerPath(s, a.retainers, g.representative);
   const holder = s.nodeLabel(g.holder);
@@ -177,22 +192,63 @@ function groupSuspect(a: HeapAnalysis, g: Group, countDelta: number, sizeDelta: 
     path,
     explanation: '',
   };
-  if (newCount === undefined) {
-    base.explanation = `${g.count.toLocaleString('en-US')} ${g.name} objects retain ${formatBytes(g.retainedSize)} (${pct(g.retainedSize, a.totalSize)} of the heap), held by ${holder} via ${shortChain(path)}.`;
-  } else {
-    base.newCount = newCount;
-    base.explanation =
-      `${newCount.toLocaleString('en-US')} ${g.name} objects allocated after the baseline are still alive; ` +
-      `the group grew by ${countDelta.toLocaleString('en-US')} objects and ${formatBytes(sizeDelta)} retained ` +
-      `(now ${g.count.toLocaleString('en-US')} objects, ${formatBytes(g.retainedSize)}), held by ${holder} via ${shortChain(path)}.`;
-  }
+  base.explanation = `${g.count.toLocaleString('en-US')} ${g.name} objects retain ${formatBytes(g.retainedSize)} (${pct(g.retainedSize, a.totalSize)} of the heap), held by ${holder} via ${shortChain(path)}.`;
   return base;
+}
+
+const num = (n: number): string => n.toLocaleString('en-US');
+const signedNum = (n: number): string => (n < 0 ? '-' : '+') + num(Math.abs(n));
+const signedBytes = (n: number): string => (n < 0 ? '-' : '+') + formatBytes(Math.abs(n));
+
+function diffSuspect(a: HeapAnalysis, g: Group, d: GroupDiff, verdict: 'suspect' | 'churn' | 'unconfirmed'): Suspect {
+  const s = groupSuspect(a, g, d.countDelta, d.sizeDelta);
+  s.newCount = d.newObjects;
+  s.newObjects = d.newObjects;
+  s.freedObjects = d.freedObjects;
+  if (d.intervals.length > 1) s.intervals = d.intervals;
+  const held = `held by ${s.holder} via ${shortChain(s.path)}`;
+  const now = `now ${num(g.count)} objects, ${formatBytes(g.retainedSize)}`;
+  const steps = d.intervals.map((i) => `${signedNum(i.countDelta)} objects / ${signedBytes(i.sizeDelta)}`).join(', then ');
+  if (verdict === 'churn') {
+    s.explanation =
+      `${num(d.newObjects)} ${g.name} objects are new and ${num(d.freedObjects)} are gone: the group did not grow ` +
+      `(net ${signedNum(d.countDelta)} objects, ${signedBytes(d.sizeDelta)} retained; ${now}), ${held}. Refreshed in place, not a leak.`;
+  } else if (verdict === 'unconfirmed') {
+    s.explanation =
+      `${g.name} grew by ${signedNum(d.countDelta)} objects and ${signedBytes(d.sizeDelta)} retained overall but not in every interval ` +
+      `(${steps}; ${now}), ${held}. Not a confirmed leak: it stopped growing, or only started.`;
+  } else {
+    s.explanation =
+      `The group of ${g.name} grew by ${num(d.countDelta)} objects and ${formatBytes(d.sizeDelta)} retained ` +
+      `(${num(d.newObjects)} new, ${num(d.freedObjects)} gone; ${now})` +
+      (d.intervals.length > 1 ? `, in every interval (${steps})` : '') +
+      `, ${held}.`;
+  }
+  return s;
 }
 
 /** What a baseline contributes to a diff: per group key, its count and retained size. */
 export interface BaselineSummary {
   maxNodeId: number;
   groups: Map<number, { count: number; retainedSize: number }>;
+  /** Per kind (all holders together): the fallback when a group's holder path moved between snapshots. */
+  kinds: Map<number, { count: number; retainedSize: number }>;
+}
+
+type Tally = { count: number; retainedSize: number };
+
+function addTo(map: Map<number, Tally>, key: number, g: Tally): void {
+  const prev = map.get(key);
+  if (prev) {
+    prev.count += g.count;
+    prev.retainedSize += g.retainedSize;
+  } else map.set(key, { count: g.count, retainedSize: g.retainedSize });
+}
+
+function kindTotals(groups: Group[]): Map<number, Tally> {
+  const kinds = new Map<number, Tally>();
+  for (const g of groups) addTo(kinds, g.kind, g);
+  return kinds;
 }
 
 function groupKey(kind: number, holderPath: number): number {
@@ -201,16 +257,10 @@ function groupKey(kind: number, holderPath: number): number {
 
 /** Reduces an analysed baseline to what the diff needs, so its arrays can be dropped. */
 export function summarizeBaseline(a: HeapAnalysis): BaselineSummary {
-  const groups = new Map<number, { count: number; retainedSize: number }>();
-  for (const g of groupByKindAndHolder(a).groups) {
-    const key = groupKey(g.kind, g.holderPath);
-    const prev = groups.get(key);
-    if (prev) {
-      prev.count += g.count;
-      prev.retainedSize += g.retainedSize;
-    } else groups.set(key, { count: g.count, retainedSize: g.retainedSize });
-  }
-  return { maxNodeId: a.snapshot.maxNodeId(), groups };
+  const groups = new Map<number, Tally>();
+  const all = groupByKindAndHolder(a).groups;
+  for (const g of all) addTo(groups, groupKey(g.kind, g.holderPath), g);
+  return { maxNodeId: a.snapshot.maxNodeId(), groups, kinds: kindTotals(all) };
 }
 
 export interface DiffOptions {
@@ -219,46 +269,82 @@ export interface DiffOptions {
   minSizeDelta?: number;
 }
 
+interface GroupDiff extends Growth {
+  newObjects: number;
+  freedObjects: number;
+  /** Net change per interval between consecutive snapshots, oldest first. */
+  intervals: Growth[];
+}
+
+/** What a diff finds: suspects (grew, and in every interval), churn (new objects, no growth), unconfirmed. */
+export interface DiffResult {
+  /** Groups that grew (net), in every interval when there are three or more snapshots; most likely first. */
+  suspects: Suspect[];
+  /** Groups with new objects that did not grow: caches refreshed in place. Most new objects first. */
+  churn: Suspect[];
+  /** Three or more snapshots: groups that grew overall but not in every interval. */
+  unconfirmed: Suspect[];
+}
+
 /**
  * Suspects from snapshots of one process: `baselines` oldest first (the first one defines what
  * "allocated after the baseline" means), `after` the latest.
  */
 export function suspectsFromDiff(baselines: BaselineSummary[], after: HeapAnalysis, options: DiffOptions = {}): Suspect[] {
-  if (baselines.length === 0) throw new Error('suspectsFromDiff needs at least one baseline');
+  return diffSnapshots(baselines, after, options).suspects;
+}
+
+export function diffSnapshots(baselines: BaselineSummary[], after: HeapAnalysis, options: DiffOptions = {}): DiffResult {
+  if (baselines.length === 0) throw new Error('diffSnapshots needs at least one baseline');
   const first = baselines[0] as BaselineSummary;
   const limit = options.limit ?? 10;
   const minDelta = options.minSizeDelta ?? Math.max(1024, 0.001 * after.totalSize);
   const grouping = groupByKindAndHolder(after, first.maxNodeId);
-  const scored: Ranked[] = [];
-  const steadyOf = new Map<number, boolean>();
+  const diffs = new Map<number, GroupDiff>();
+  const suspects: (Ranked & { score: number })[] = [];
+  const churn: Ranked[] = [];
+  const unconfirmed: Ranked[] = [];
+  const none: Tally = { count: 0, retainedSize: 0 };
+  let afterKinds: Map<number, Tally> | undefined;
   grouping.groups.forEach((g, index) => {
     if (g.newCount === 0) return;
     const key = groupKey(g.kind, g.holderPath);
-    const before = first.groups.get(key) ?? { count: 0, retainedSize: 0 };
+    const chain = baselines.map((b) => b.groups.get(key) ?? none);
+    const before = chain[0] as Tally;
+    chain.push(g);
+    // A group present at the first and last snapshot but missing in between: its holder's path
+    // moved (a Map reached through another variable for a moment). Judge its steps on all
+    // objects of its kind instead of calling it a group that shrank to nothing and came back.
+    const moved = before.count > 0 && chain.some((c) => c.count === 0);
+    const steps = moved ? [...baselines.map((b) => b.kinds.get(g.kind) ?? none), (afterKinds ??= kindTotals(grouping.groups)).get(g.kind) ?? none] : chain;
+    const intervals: Growth[] = [];
+    for (let i = 1; i < steps.length; i++) {
+      const p = steps[i - 1] as Tally;
+      const c = steps[i] as Tally;
+      intervals.push({ countDelta: c.count - p.count, sizeDelta: c.retainedSize - p.retainedSize });
+    }
     const countDelta = g.count - before.count;
     const sizeDelta = g.retainedSize - before.retainedSize;
-    if (countDelta <= 0 || sizeDelta < minDelta) return;
-    // With intermediate snapshots: did it grow at every step?
-    let steady = true;
-    let prev = before.count;
-    for (let i = 1; i < baselines.length; i++) {
-      const c = (baselines[i] as BaselineSummary).groups.get(key)?.count ?? 0;
-      if (c <= prev) steady = false;
-      prev = c;
-    }
-    if (g.count <= prev) steady = false;
-    steadyOf.set(index, steady);
-    scored.push({ index, countDelta, sizeDelta });
+    // Present after = survivors + new; present before = survivors + freed.
+    const freedObjects = Math.max(0, before.count + g.newCount - g.count);
+    const d: GroupDiff = { countDelta, sizeDelta, newObjects: g.newCount, freedObjects, intervals };
+    diffs.set(index, d);
+    const r = { index, countDelta, sizeDelta };
+    if (countDelta > 0 && sizeDelta >= minDelta) {
+      if (intervals.every((i) => i.countDelta > 0 && i.sizeDelta > 0)) {
+        suspects.push({ ...r, score: Math.min(...intervals.map((i) => i.sizeDelta)) });
+      } else unconfirmed.push(r);
+    } else if (g.retainedSize >= minDelta) churn.push(r);
   });
-  scored.sort((x, y) => {
-    const sx = steadyOf.get(x.index) === true;
-    const sy = steadyOf.get(y.index) === true;
-    return sx === sy ? y.sizeDelta - x.sizeDelta : sx ? -1 : 1;
-  });
-  return foldSameLeak(after, grouping, scored, limit).map(({ index, countDelta, sizeDelta, includes }) => {
-    const g = grouping.groups[index] as Group;
-    return withIncludes(groupSuspect(after, g, countDelta, sizeDelta, g.newCount), includes);
-  });
+  // Consistent and large first: the smallest interval growth (with two snapshots, the growth).
+  suspects.sort((x, y) => y.score - x.score || y.sizeDelta - x.sizeDelta);
+  unconfirmed.sort((x, y) => y.sizeDelta - x.sizeDelta);
+  churn.sort((x, y) => ((diffs.get(y.index) as GroupDiff).newObjects - (diffs.get(x.index) as GroupDiff).newObjects));
+  const build = (ranked: Ranked[], verdict: 'suspect' | 'churn' | 'unconfirmed'): Suspect[] =>
+    foldSameLeak(after, grouping, ranked, limit).map(({ index, includes }) =>
+      withIncludes(diffSuspect(after, grouping.groups[index] as Group, diffs.get(index) as GroupDiff, verdict), includes, verdict === 'suspect' ? 'Part of the same leak' : 'Held with it'),
+    );
+  return { suspects: build(suspects, 'suspect'), churn: build(churn, 'churn'), unconfirmed: build(unconfirmed, 'unconfirmed') };
 }
 
 interface Ranked {
@@ -309,10 +395,11 @@ function foldSameLeak(a: HeapAnalysis, grouping: Grouping, ranked: Ranked[], lim
   return out;
 }
 
-function withIncludes(s: Suspect, includes: Folded['includes']): Suspect {
+function withIncludes(s: Suspect, includes: Folded['includes'], label = 'Part of the same leak'): Suspect {
   if (includes.length === 0) return s;
   s.includes = includes.slice(0, 10);
-  const parts = includes.slice(0, 3).map((i) => `${i.countDelta.toLocaleString('en-US')} ${i.name}`);
-  s.explanation += ` Part of the same leak: ${parts.join(', ')}${includes.length > 3 ? ', …' : ''}.`;
+  // A leak names how many of each it gained; churn has gained none, so name how many it holds.
+  const parts = includes.slice(0, 3).map((i) => `${(label === 'Part of the same leak' ? i.countDelta : i.count).toLocaleString('en-US')} ${i.name}`);
+  s.explanation += ` ${label}: ${parts.join(', ')}${includes.length > 3 ? ', …' : ''}.`;
   return s;
 }

@@ -1,5 +1,5 @@
 /** `leak-agent analyze <after.heapsnapshot> [--baseline <before.heapsnapshot>]… [--json]` */
-import { analyzeFiles, formatBytes, type AnalysisReport } from '../analysis';
+import { analyzeFiles, formatBytes, type AnalysisReport, type Suspect } from '../analysis';
 import { parseArgs, UsageError } from './args';
 import { stderrProgress } from './progress';
 
@@ -23,13 +23,21 @@ function renderText(r: AnalysisReport): string {
   const lines: string[] = [];
   lines.push(`${r.snapshot}: ${r.nodeCount.toLocaleString('en-US')} nodes, ${r.edgeCount.toLocaleString('en-US')} edges, ${formatBytes(r.totalSize)} heap`);
   if (r.mode === 'diff') lines.push(`compared with ${r.baselines.join(', ')}`);
+  lines.push(r.basis);
   if (r.suspects.length === 0) lines.push('', 'No leak suspects found.');
-  r.suspects.forEach((s, i) => {
-    lines.push('', `#${i + 1} ${s.name}  count ${signed(s.countDelta)}  size ${signed(s.sizeDelta, true)}  retained ${formatBytes(s.retainedSize)}`);
-    lines.push(`   ${s.explanation}`);
-    lines.push(`   path: ${s.path.join(' → ')}`);
-  });
+  r.suspects.forEach((s, i) => entry(lines, `#${i + 1}`, s));
+  if (r.unconfirmed.length > 0) lines.push('', 'Grew, but not in every interval (not confirmed):');
+  r.unconfirmed.forEach((s) => entry(lines, '-', s));
+  if (r.churn.length > 0) lines.push('', 'Churn (new objects, no growth: not suspects):');
+  r.churn.forEach((s) => entry(lines, '-', s));
   return lines.join('\n') + '\n';
+}
+
+function entry(lines: string[], mark: string, s: Suspect): void {
+  const detail = s.newObjects === undefined ? '' : `  new ${s.newObjects.toLocaleString('en-US')}  gone ${(s.freedObjects ?? 0).toLocaleString('en-US')}`;
+  lines.push('', `${mark} ${s.name}  count ${signed(s.countDelta)}  size ${signed(s.sizeDelta, true)}  retained ${formatBytes(s.retainedSize)}${detail}`);
+  lines.push(`   ${s.explanation}`);
+  lines.push(`   path: ${s.path.join(' → ')}`);
 }
 
 function signed(n: number, bytes = false): string {
