@@ -114,7 +114,9 @@ const regimes = [
   { phi: 0.5, sigma: 1 * MB }, { phi: 0.9, sigma: 2 * MB }, { phi: 0.98, sigma: 2 * MB },
   { phi: 0.9, sigma: 8 * MB }, { phi: 0.98, sigma: 8 * MB },
 ];
+const only = opt('regime', undefined); // --regime N: only the N-th regime (1-based), e.g. to run them in parallel
 regimes.forEach((g, i) => {
+  if (only !== undefined && Number(only) !== i + 1) return;
   const res = simulate({ seed: 1000 + i, phi: g.phi, sigma: g.sigma, hours: DAYS * 24 });
   totalFalse += res.leaks.length;
   totalDays += DAYS;

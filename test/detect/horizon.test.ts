@@ -51,6 +51,17 @@ describe('minimum effect as a function of window and limit', () => {
     expect(effectFloor(scale, 'external', undefined, 0)).toBe(normal.minGrowthBytes.external);
   });
 
+  it('the figures of docs/detection.md ("Smallest reported leak"), in MB/h', () => {
+    // 50 MiB in use; in the container 60 MiB used by the rest of the process.
+    const mbPerHour = (windowMs: number, bytes: number, source: 'heap' | 'container'): number => {
+      const scale = scaleFor(windowMs, normal);
+      return Number((((effectFloor(scale, 'old_space', { bytes, source }, 50 * MiB) / scale.windowSec) * 3600) / 1e6).toFixed(1));
+    };
+    const conditions = [[256 * MiB, 'heap'], [2048 * MiB, 'heap'], [4096 * MiB, 'heap'], [452 * MiB, 'container']] as const;
+    expect(conditions.map(([b, s]) => mbPerHour(60_000, b, s))).toEqual([62.9, 62.9, 62.9, 62.9]);
+    expect(conditions.map(([b, s]) => mbPerHour(30 * 60_000, b, s))).toEqual([2.1, 12.5, 25.3, 2.5]);
+  });
+
   it('a longer horizon at higher sensitivity', () => {
     const [low, high] = [resolveThresholds('low'), resolveThresholds('high')];
     expect(low.horizonSec).toBeLessThan(normal.horizonSec);
