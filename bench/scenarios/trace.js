@@ -21,7 +21,7 @@ const [file, memory = 'old_space'] = args.filter((a, i) => !a.startsWith('--') &
 if (!file) { console.error('usage: trace.js <recording.rec.jsonl> [series] [--replay [windowSec]]'); process.exit(2); }
 const { start, ticks } = readRecording(file);
 if (replayWindowSec) {
-  const { Detector } = require(path.join(__dirname, '..', '..', 'dist', 'detect', 'detector'));
+  const { Detector } = require(path.join(process.env.SCENARIO_DIST || path.join(__dirname, '..', '..', 'dist'), 'detect', 'detector'));
   const detector = new Detector({ windowMs: replayWindowSec * 1000, sensitivity: 'normal' });
   for (const tick of ticks) {
     detector.observe({ records: tick.records, memory: tick.memory, container: undefined, hostMemoryBytes: 8 * 2 ** 30 });
