@@ -88,6 +88,15 @@ describe('leaks on a large default heap limit, reported at short windows', () =>
     }
   });
 
+  it('a service growing 50 MB/h at the default 30 min window on a 4.3 GB heap: reported within 1.5 windows', () => {
+    const r = rng(50);
+    const rate = 50e6 / 3600;
+    const res = runSynthetic({ old: (s) => 80 * MiB + rate * s + 0.3 * MiB * gauss(r) }, 2 * 3600, { windowMs: 30 * 60_000, heapLimit: DEFAULT_HEAP, fullEvery: 30 });
+    const found = leaks(res);
+    expect(found.length).toBe(1);
+    expect(((found[0] as LeakVerdict).detectedAt - res.t0) / 1000).toBeLessThanOrEqual(1.5 * 1800);
+  }, 300_000);
+
   it('the same 25 KB/s leak in a 512 MB container, external memory: reported at a 60 s window', () => {
     const r = rng(7);
     const res = runSynthetic({ old: () => 40 * MiB + 0.05 * MiB * gauss(r), external: (s) => 10 * MiB + 25 * 1024 * s + 0.02 * MiB * gauss(r) }, 150, { windowMs: 60_000, heapLimit: DEFAULT_HEAP, containerLimit: 512 * MiB });

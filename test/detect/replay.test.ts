@@ -62,6 +62,10 @@ describe('kept recordings, replayed', () => {
     }
   });
 
+  it('at the default 30 min window (only its short scales judge 150 s runs): no leak alarm on the clean scenarios', () => {
+    for (const run of runs.filter((r) => !r.start.leak)) expect(replay(run.ticks, 30 * 60_000).filter((v) => v.kind === 'leak'), run.name).toEqual([]);
+  }, 120_000);
+
   it('gives the kept verdicts at 60 s and 30 s windows', async () => {
     const out: Record<string, { '60s': string[]; '30s': string[] }> = {};
     for (const run of runs) {
