@@ -9,7 +9,7 @@
  * cannot leave, and the Content-Security-Policy runs only the page's own script and style, by hash.
  */
 import { createHash } from 'node:crypto';
-import type { AllocationSite, AnalysisReport } from '../analysis';
+import type { AllocationSite, AnalysisReport, Suspect } from '../analysis';
 import type { EpisodeManifest, EpisodeSeries } from '../evidence/manifest-types';
 
 export interface ReportData {
@@ -78,23 +78,35 @@ function verdictHtml(m: EpisodeManifest): string {
   return `<p class="verdict end"><b>Episode ended</b> (${esc(v.memory)}) at ${time(v.endedAt)}: ${esc(v.reason)}</p>`;
 }
 
-function suspectsHtml(a: AnalysisReport | null): string {
-  if (!a) return '<p class="muted">No snapshot analysis.</p>';
-  if (a.suspects.length === 0) return '<p>No leak suspects found.</p>';
-  const rows = a.suspects
+/** One table row per group; the same columns for suspects, unconfirmed growth and churn. */
+function groupRows(list: Suspect[], cls: string, numbered: boolean): string {
+  const signed = (n: number, text: string): string => `${n >= 0 ? '+' : ''}${text}`;
+  const count = (n: number | undefined): string => (typeof n === 'number' ? n.toLocaleString('en-US') : '—');
+  return list
     .map(
-      (s, i) => `<tr class="suspect">
-        <td>${i + 1}</td><td><b>${esc(s.name)}</b><div class="muted">${esc(s.type)}</div></td>
-        <td class="num">${s.countDelta >= 0 ? '+' : ''}${s.countDelta.toLocaleString('en-US')}</td>
-        <td class="num">${s.sizeDelta >= 0 ? '+' : ''}${bytes(s.sizeDelta)}</td>
+      (s, i) => `<tr class="${cls}">
+        <td>${numbered ? i + 1 : ''}</td><td><b>${esc(s.name)}</b><div class="muted">${esc(s.type)}</div></td>
+        <td class="num">${signed(s.countDelta, s.countDelta.toLocaleString('en-US'))}</td>
+        <td class="num">${signed(s.sizeDelta, bytes(s.sizeDelta))}</td>
+        <td class="num">${count(s.newObjects)} / ${count(s.freedObjects)}</td>
         <td class="num">${bytes(s.retainedSize)}</td>
         <td><div>${esc(s.explanation)}</div><div class="path">${s.path.map((p) => `<span>${esc(p)}</span>`).join('<i>→</i>')}</div></td>
       </tr>`,
     )
     .join('');
-  return `<p class="muted">${a.mode === 'diff' ? `Diff of ${esc(a.snapshot)} against ${a.baselines.map(esc).join(', ')}` : `Single snapshot ${esc(a.snapshot)}`}:
-      ${a.nodeCount.toLocaleString('en-US')} nodes, ${bytes(a.totalSize)} heap.</p>
-    <table><thead><tr><th>#</th><th>Suspect</th><th>Count Δ</th><th>Size Δ</th><th>Retained</th><th>Why and who holds it</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function suspectsHtml(a: AnalysisReport | null): string {
+  if (!a) return '<p class="muted">No snapshot analysis.</p>';
+  const head = '<thead><tr><th>#</th><th>Group</th><th>Net count Δ</th><th>Net size Δ</th><th>New / gone</th><th>Retained</th><th>Why and who holds it</th></tr></thead>';
+  const section = (title: string, list: Suspect[], cls: string): string =>
+    list.length === 0 ? '' : `<h3>${title}</h3><table>${head}<tbody>${groupRows(list, cls, false)}</tbody></table>`;
+  const intro = `<p class="muted">${a.mode === 'diff' ? `Diff of ${esc(a.snapshot)} against ${a.baselines.map(esc).join(', ')}` : `Single snapshot ${esc(a.snapshot)}`}:
+      ${a.nodeCount.toLocaleString('en-US')} nodes, ${bytes(a.totalSize)} heap. ${esc(a.basis)}</p>`;
+  const suspects = a.suspects.length === 0 ? '<p>No leak suspects found.</p>' : `<table>${head}<tbody>${groupRows(a.suspects, 'suspect', true)}</tbody></table>`;
+  return intro + suspects +
+    section('Grew, but not in every interval (not confirmed)', a.unconfirmed, 'unconfirmed') +
+    section('Churn: new objects, no growth (not suspects)', a.churn, 'churn');
 }
 
 function sitesHtml(sites: AllocationSite[]): string {

@@ -100,3 +100,34 @@ describe('three snapshots confirm', () => {
     expect(names(report.suspects)).not.toContain('CacheEntry');
   });
 });
+
+describe('the HTML report', () => {
+  it('lists the registry as the suspect and the refreshed cache as churn, with net and new/gone counts', () => {
+    // An episode as the agent writes it, holding the two snapshots of the program above.
+    const episode = path.join(dir, 'episode');
+    fs.mkdirSync(episode);
+    for (const f of ['p1.heapsnapshot', 'p2.heapsnapshot']) fs.copyFileSync(snap(f), path.join(episode, f));
+    const manifest = {
+      schema: 'leak-agent/episode@1',
+      episodeId: 'ep-churn',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      verdict: { kind: 'episode-end', memory: 'oldSpace', endedAt: Date.parse('2026-01-01T00:10:00Z'), reason: 'test' },
+      files: [{ kind: 'heapsnapshot', path: 'p1.heapsnapshot' }, { kind: 'heapsnapshot', path: 'p2.heapsnapshot' }],
+    };
+    fs.writeFileSync(path.join(episode, 'manifest.json'), JSON.stringify(manifest));
+    const out = path.join(dir, 'report.html');
+    const r = runCli(['report', episode, '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const html = fs.readFileSync(out, 'utf8');
+    const rows = (cls: string): string[] => [...html.matchAll(new RegExp(`<tr class="${cls}">([\\s\\S]*?)</tr>`, 'g'))].map((m) => m[1] as string);
+    const suspects = rows('suspect');
+    expect(suspects).toHaveLength(1);
+    expect(suspects[0]).toContain('RegistryRecord');
+    expect(suspects[0]).toContain('+30,000');
+    expect(suspects[0]).toContain('30,000 / 0');
+    const churn = rows('churn').find((row) => row.includes('<b>CacheEntry</b>'));
+    expect(churn).toBeDefined();
+    expect(churn).toContain('20,000 / 20,000');
+    expect(html).toContain('a third snapshot would confirm');
+  });
+});
