@@ -6,6 +6,6 @@ const path = require('node:path');
 
 const out = path.join(__dirname, '..', 'dist', 'index.mjs');
 fs.writeFileSync(out, `import agent from './index.js';
-export const { status, snapshot, stop, on, off, health, healthHandler } = agent;
+export const { status, snapshot, stop, on, off, health, healthHandler, onMitigate, MITIGATION_EXIT_CODE } = agent;
 export default agent;
 `);

@@ -20,6 +20,16 @@ import { agentDirProblem } from './evidence/safe-fs';
 import type { Server } from 'node:http';
 import { startHealthEndpoint } from './pressure/health-http';
 import { STOPPED, type Health } from './pressure/pressure';
+import { MITIGATION_EXIT_CODE, decideMitigation, readLastMitigation, writeMitigationRecord } from './pressure/mitigation';
+
+/** What a mitigation hook is told; it should stop accepting work and resolve when in-flight work is done. */
+export interface MitigationContext {
+  action: 'hook' | 'exit';
+  reasons: readonly string[];
+  figures: Health['figures'];
+  deadlineMs: number;
+}
+export type MitigationHook = (ctx: MitigationContext) => void | Promise<void>;
 
 /** Container figures change slowly and cost a few syscalls; read them every few drains, not every one. */
 const CONTAINER_READ_EVERY = 5;
@@ -38,6 +48,10 @@ export class Agent {
   private readonly startedAt = Date.now();
   private healthServer: Server | undefined;
   private stopped = false;
+  /** Mitigation (LEAK_AGENT_MITIGATE): hooks, whether it started, the last refusal logged. */
+  readonly mitigationHooks: MitigationHook[] = [];
+  private mitigating = false;
+  private lastMitigationRefusal = '';
 
   constructor(readonly config: AgentConfig, problems: ConfigProblem[] = []) {
     this.logger = createLogger(config.log);
@@ -131,6 +145,7 @@ export class Agent {
       if (this.ticks % CONTAINER_READ_EVERY === 0) this.container = readContainerMemory();
       const records = this.sampler?.drain() ?? [];
       this.policy.onTick({ records, memory: readProcessMemory(), container: this.container });
+      if (this.config.pressure.mitigation.mode !== 'off' && this.policy.pressure.health().status === 'critical') this.maybeMitigate();
     } catch (err) {
       this.fail('tick', err);
     }
@@ -159,6 +174,64 @@ export class Agent {
     }
   }
 
+  /** Critical, mitigation on: act once, unless start-up or a recent mitigation (any process) forbids it. */
+  private maybeMitigate(): void {
+    const m = this.config.pressure.mitigation;
+    const now = Date.now();
+    const decision = decideMitigation({ config: m, now, uptimeMs: now - this.startedAt, lastAt: readLastMitigation(this.config.dir), alreadyStarted: this.mitigating });
+    if (!decision.act) {
+      // One line per kind of refusal, not one per drain (the reasons carry changing figures).
+      const kind = decision.reason.replace(/\d+/g, 'N');
+      if (!this.mitigating && kind !== this.lastMitigationRefusal) {
+        this.lastMitigationRefusal = kind;
+        this.logger.log('mitigation.skipped', { reason: decision.reason });
+      }
+      return;
+    }
+    this.mitigating = true;
+    void this.mitigate().catch((err) => this.fail('mitigation', err));
+  }
+
+  /**
+   * Evidence first (a running capture round may finish, within the deadline), then the hooks and the
+   * `mitigate` event (stop accepting work, let in-flight requests finish, within the deadline); with
+   * `exit`, stop the agent (telemetry flushed, uploads left in the spool for the next process), log
+   * `agent.mitigated` last and exit with MITIGATION_EXIT_CODE. The deadline's timers are ref'd in
+   * `exit` mode on purpose: the agent is ending the process itself and must get to its exit code.
+   */
+  private async mitigate(): Promise<void> {
+    const m = this.config.pressure.mitigation;
+    const action = m.mode === 'exit' ? 'exit' : 'hook';
+    const h = this.policy.pressure.health();
+    const startedAt = Date.now();
+    const deadline = startedAt + m.deadlineMs;
+    try {
+      writeMitigationRecord(this.config.dir, { at: startedAt, pid: process.pid, action, reasons: h.reasons });
+    } catch (err) {
+      this.logger.log('agent.error', { where: 'mitigation', message: `cannot record the mitigation in ${this.config.dir}: ${(err as Error).message}; the next process may mitigate again sooner` });
+    }
+    this.logger.log('mitigation.started', { action, reasons: h.reasons, figures: h.figures, deadlineMs: m.deadlineMs, evidenceBusy: this.policy.evidenceBusy() });
+    const sleep = (ms: number) => new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      if (action !== 'exit') t.unref();
+    });
+    while (this.policy.evidenceBusy() && Date.now() < deadline) await sleep(100);
+    const ctx: MitigationContext = { action, reasons: h.reasons, figures: h.figures, deadlineMs: Math.max(0, deadline - Date.now()) };
+    this.events.emit('mitigate', { ...ctx });
+    const hooks = this.mitigationHooks.map(async (hook) => hook(ctx));
+    const settled = await Promise.race([
+      Promise.allSettled(hooks).then((r) => r.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason))),
+      sleep(Math.max(0, deadline - Date.now())).then(() => ['deadline passed before every hook finished'] as string[]),
+    ]);
+    const fields = { action, reasons: h.reasons, figures: h.figures, hooks: this.mitigationHooks.length, problems: settled, durationMs: Date.now() - startedAt };
+    if (action !== 'exit') {
+      this.logger.log('agent.mitigated', { ...fields, exitCode: null });
+      return;
+    }
+    await this.stop(() => this.logger.log('agent.mitigated', { ...fields, exitCode: MITIGATION_EXIT_CODE }));
+    process.exit(MITIGATION_EXIT_CODE);
+  }
+
   /** Redacted like every log line: an endpoint or upload URL here never shows its credentials. */
   status(): Record<string, unknown> {
     const counters = this.sampler?.counters();
@@ -178,7 +251,7 @@ export class Agent {
   }
 
   /** Stops at once; the returned promise settles when telemetry has flushed (bounded, never rejects). */
-  stop(): Promise<void> {
+  stop(lastLine?: () => void): Promise<void> {
     if (!this.running) return Promise.resolve();
     try {
       this.tick();
@@ -189,7 +262,10 @@ export class Agent {
       this.sampler?.stop();
       const flushed = this.policy.stop();
       this.logger.log('agent.stopped', { pid: process.pid, uptimeMs: Date.now() - this.startedAt });
-      return flushed.catch(() => {}).then(() => this.logger.close());
+      return flushed.catch(() => {}).then(() => {
+        lastLine?.();
+        this.logger.close();
+      });
     } catch (err) {
       this.fail('stop', err);
       return Promise.resolve();

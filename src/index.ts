@@ -7,6 +7,7 @@ import { Agent } from './agent';
 import { readConfig } from './config/env';
 import type { SnapshotOutcome } from './policy/policy';
 import { DISABLED, type Health } from './pressure/pressure';
+import type { MitigationHook } from './agent';
 import { healthHandler as handlerFor } from './pressure/health-http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -16,7 +17,9 @@ export type { HeapProfilerBackend, SamplingHeapProfile } from './evidence/heap-p
 export type { EpisodeManifest, EpisodeSeries, EvidenceFile } from './evidence/manifest-types';
 export type { Health, HealthStatus, PressureFigures, PressureSignal } from './pressure/pressure';
 
-export type AgentEvent = 'leak' | 'spike' | 'episode-end' | 'evidence-ready' | 'pressure';
+export type AgentEvent = 'leak' | 'spike' | 'episode-end' | 'evidence-ready' | 'pressure' | 'mitigate';
+export type { MitigationContext, MitigationHook } from './agent';
+export { MITIGATION_EXIT_CODE } from './pressure/mitigation';
 export type Listener = (payload: Record<string, unknown>) => void;
 
 /** Shared across copies of the package loaded into the same isolate. */
@@ -69,6 +72,21 @@ export function health(): Health {
 /** A request handler for Node's http (and Express, Fastify's raw req/res): 200 ok/degraded, 503 critical, JSON body. */
 export function healthHandler(): (req: IncomingMessage, res: ServerResponse) => void {
   return handlerFor(health);
+}
+
+/**
+ * With LEAK_AGENT_MITIGATE=hook or exit: called once when health() turns critical (after evidence
+ * was captured or its deadline passed). Stop accepting work there (e.g. `server.close()`) and
+ * resolve once in-flight work is done; with `exit` the agent then flushes and exits with
+ * MITIGATION_EXIT_CODE (75). Returns a function that removes the hook.
+ */
+export function onMitigate(hook: MitigationHook): () => void {
+  if (!agent) return () => {};
+  agent.mitigationHooks.push(hook);
+  return () => {
+    const i = agent.mitigationHooks.indexOf(hook);
+    if (i >= 0) agent.mitigationHooks.splice(i, 1);
+  };
 }
 
 /** Takes a heap snapshot now if the safety gate allows it; never rejects. */

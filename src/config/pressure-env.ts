@@ -14,8 +14,13 @@
  *   LEAK_AGENT_CRITICAL_CONTAINER       container use that is critical, percent (97%)
  *   LEAK_AGENT_HEALTH_PORT              serve GET /health on this port (unset: no endpoint; 0: any free port)
  *   LEAK_AGENT_HEALTH_HOST              the endpoint's address (127.0.0.1)
+ *   LEAK_AGENT_MITIGATE                 off (default) | hook | exit: what to do when health() turns critical
+ *   LEAK_AGENT_MITIGATE_DEADLINE        how long hooks and in-flight work may take before exit (30s)
+ *   LEAK_AGENT_MITIGATE_INTERVAL        at most one mitigation per this interval, across restarts (1h)
+ *   LEAK_AGENT_MITIGATE_AFTER           never mitigate before the process ran this long (2m)
  */
 import { DEFAULT_THRESHOLDS, type PressureThresholds } from '../pressure/pressure';
+import type { MitigationConfig } from '../pressure/mitigation';
 import { EnvReader } from './read';
 import type { Env, ProblemSink } from './problems';
 
@@ -24,6 +29,7 @@ export interface PressureConfig {
   /** undefined: no endpoint. */
   readonly healthPort: number | undefined;
   readonly healthHost: string;
+  readonly mitigation: MitigationConfig;
 }
 
 /** `80%` or `80` → 0.8, within [min, max] percent. */
@@ -75,5 +81,11 @@ export function readPressureConfig(env: Env, problem: ProblemSink): PressureConf
   const portRaw = r.raw('LEAK_AGENT_HEALTH_PORT');
   const healthPort = portRaw === undefined ? undefined : r.count('LEAK_AGENT_HEALTH_PORT', { min: 0, max: 65_535, fallback: -1 });
   const healthHost = r.text('LEAK_AGENT_HEALTH_HOST', 'a host name or IP address', '127.0.0.1') ?? '127.0.0.1';
-  return Object.freeze({ thresholds, healthPort: healthPort === -1 ? undefined : healthPort, healthHost });
+  const mitigation: MitigationConfig = Object.freeze({
+    mode: r.choice('LEAK_AGENT_MITIGATE', ['off', 'hook', 'exit'] as const, 'off', { false: 'off', '0': 'off', no: 'off' }),
+    deadlineMs: r.duration('LEAK_AGENT_MITIGATE_DEADLINE', { min: 1_000, max: 10 * 60_000, fallback: 30_000 }),
+    minIntervalMs: r.duration('LEAK_AGENT_MITIGATE_INTERVAL', { min: 0, max: 7 * 86_400_000, fallback: 60 * 60_000 }),
+    startupGraceMs: r.duration('LEAK_AGENT_MITIGATE_AFTER', { min: 1_000, max: 86_400_000, fallback: 2 * 60_000 }),
+  });
+  return Object.freeze({ thresholds, healthPort: healthPort === -1 ? undefined : healthPort, healthHost, mitigation });
 }

@@ -120,6 +120,11 @@ export class LeakEvidence {
     this.deps.evidence.closeEpisode(episodeId);
   }
 
+  /** A capture round is running: mitigation waits for it (or its deadline) before the process exits. */
+  busy(): boolean {
+    return this.inFlight > 0;
+  }
+
   /** Open episodes and what each has, for status(). */
   status(): Record<string, unknown> {
     const profiler = this.deps.evidence.profilerState();

@@ -226,6 +226,11 @@ export class Policy {
     void this.uploader?.enqueue({ episodeId, episodeDir, ...(episodeTime !== undefined ? { episodeTime } : {}), files: [] });
   }
 
+  /** Evidence is being captured now (mitigation waits for it). */
+  evidenceBusy(): boolean {
+    return this.leakEvidence.busy();
+  }
+
   /** On demand (API or LEAK_AGENT_SIGNAL): through the same gate as every snapshot. */
   async snapshot(reason: string): Promise<SnapshotOutcome> {
     return this.evidence.snapshot(reason);
