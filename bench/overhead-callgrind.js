@@ -5,7 +5,7 @@
 // The A/A line (agent off against agent off) shows the noise.
 // Caveat: the agent's 1 s tick is wall-clock driven, and callgrind runs ~50× slower, so per-tick work
 // is over-weighted here relative to per-GC work (the wall time of each run is printed).
-// Run: npm run build && node bench/overhead-callgrind.js [N=30000] [--jobs=2] [--keep=DIR]
+// Run: npm run build && node bench/overhead-callgrind.js [N=30000] [--jobs=2] [--keep=DIR] [--node-flags=…] [--configs=a,b]
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -18,6 +18,10 @@ const WORKLOAD = path.join(__dirname, 'overhead', 'workload.js');
 const args = process.argv.slice(2);
 const N = Number(args.find((a) => /^\d+$/.test(a)) || 30000);
 const JOBS = Number((args.find((a) => a.startsWith('--jobs=')) || '--jobs=2').slice(7));
+// --node-flags="--single-threaded": V8 without background compile/GC threads, so tier-up does not
+// depend on thread timing (the A/A line shows how much that matters). --configs=off,defaults: a subset.
+const nodeFlags = ((args.find((a) => a.startsWith('--node-flags=')) || '--node-flags=').slice(13)).split(' ').filter(Boolean);
+const only = (args.find((a) => a.startsWith('--configs=')) || '').slice(10).split(',').filter(Boolean);
 const keepArg = args.find((a) => a.startsWith('--keep='));
 const OUT = keepArg ? path.resolve(keepArg.slice(7)) : fs.mkdtempSync(path.join(os.tmpdir(), 'leak-agent-callgrind-'));
 fs.mkdirSync(OUT, { recursive: true });
@@ -34,7 +38,7 @@ function run(name, iterations, env, agent) {
   const clean = { ...process.env };
   for (const k of Object.keys(clean)) if (k.startsWith('OTEL_') || k.startsWith('LEAK_AGENT_')) delete clean[k];
   const dir = fs.mkdtempSync(path.join(OUT, `${name}-${iterations}-dir-`));
-  const nodeArgs = agent ? ['-r', REPO, WORKLOAD, String(iterations)] : [WORKLOAD, String(iterations)];
+  const nodeArgs = [...nodeFlags, ...(agent ? ['-r', REPO] : []), WORKLOAD, String(iterations)];
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const p = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${file}`, process.execPath, ...nodeArgs], {
@@ -65,13 +69,14 @@ async function main() {
   const otlp = new MockOtlpServer({ logLevel: 'warn', services: ['http'], httpHostname: '127.0.0.1', httpPort: 0 });
   await otlp.start();
   const prom = await freePort();
-  const configs = [
+  const all = [
     { name: 'off', agent: false, env: {} },
     { name: 'off-again', agent: false, env: {} },
     { name: 'defaults', agent: true, env: {} },
     { name: 'otlp+prometheus', agent: true, env: { OTEL_EXPORTER_OTLP_ENDPOINT: String(otlp.httpUrl).replace(/\/$/, ''), LEAK_AGENT_PROMETHEUS: `127.0.0.1:${prom}` } },
     { name: 'js-fallback', agent: true, env: { LEAK_AGENT_NATIVE: 'off' } },
   ];
+  const configs = all.filter((c) => !only.length || only.includes(c.name));
   const t0 = Date.now();
   const tasks = [];
   for (const c of configs) for (const it of [N, 2 * N]) tasks.push(() => run(c.name, it, c.env, c.agent));
@@ -81,7 +86,7 @@ async function main() {
   const steady = (name) => by(name, 2 * N).instructions - by(name, N).instructions;
   const startup = (name) => 2 * by(name, N).instructions - by(name, 2 * N).instructions;
   const M = (x) => (x / 1e6).toFixed(1) + ' M';
-  console.log(`callgrind, workload ${N} vs ${2 * N} iterations, node ${process.version}, ${os.cpus().length} cpus, loadavg ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`callgrind, workload ${N} vs ${2 * N} iterations, node ${process.version}${nodeFlags.length ? ' ' + nodeFlags.join(' ') : ''}, ${os.cpus().length} cpus, loadavg ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('configuration       I(N)          I(2N)         steady Δ vs off   start-up vs off   wall N / 2N');
   for (const c of configs) {
     const pct = ((steady(c.name) - steady('off')) / steady('off')) * 100;

@@ -2,6 +2,7 @@
 // callgrind files, the second minus the first, largest increases first. JIT-compiled JavaScript has no
 // symbols under callgrind and shows as "???"; V8 builtins, the bytecode handlers, the addon and libc do.
 // Usage: node bench/overhead/annotate-diff.js <base.callgrind> <with-agent.callgrind> [top=30]
+//    or: node bench/overhead/annotate-diff.js <off-N> <off-2N> <agent-N> <agent-2N> [top=30]
 'use strict';
 const { execFileSync } = require('node:child_process');
 
@@ -20,9 +21,19 @@ function selfCost(file) {
   return { costs, total };
 }
 
-const [baseFile, withFile, topArg] = process.argv.slice(2);
-const base = selfCost(baseFile);
-const agent = selfCost(withFile);
+// With four files (off N, off 2N, agent N, agent 2N) it diffs the steady states: (agent 2N − agent N)
+// − (off 2N − off N), so the start-up (parse and compile of the agent's code) drops out.
+const argv = process.argv.slice(2);
+const files = argv.filter((a) => !/^\d+$/.test(a));
+const topArg = argv.find((a) => /^\d+$/.test(a));
+function minus(a, b) {
+  const costs = new Map(a.costs);
+  for (const [fn, ir] of b.costs) costs.set(fn, (costs.get(fn) || 0) - ir);
+  return { costs, total: a.total - b.total };
+}
+const [base, agent] = files.length === 4
+  ? [minus(selfCost(files[1]), selfCost(files[0])), minus(selfCost(files[3]), selfCost(files[2]))]
+  : [selfCost(files[0]), selfCost(files[1])];
 const diff = [];
 for (const [fn, ir] of agent.costs) diff.push([fn, ir - (base.costs.get(fn) || 0)]);
 diff.sort((a, b) => b[1] - a[1]);
