@@ -8,10 +8,11 @@
  * and, with the optional peers installed by running the commands the agent itself prints when they
  * are missing, OTLP export to a real receiver and S3 upload to s3rver.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cleanEnv, startAgentChild, type AgentChild, type Line } from './helpers/agent-child';
@@ -38,18 +39,24 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function npm(args: string[], cwd: string): void {
+/**
+ * Commands that can take tens of seconds run asynchronously: a synchronous one blocks the test
+ * worker, and past vitest's fixed 60 s RPC timeout the run fails although every test passed.
+ */
+const run = promisify(execFile);
+
+async function npm(args: string[], cwd: string): Promise<void> {
   // --prefer-offline: the machine's npm cache has every tarball; the registry is asked only for
   // metadata a range needs (a consumer's install resolves ranges, not our lockfile).
-  execFileSync('npm', [...args, '--prefer-offline'], { cwd, env: npmEnv, stdio: 'ignore', timeout: 300_000 });
+  await run('npm', [...args, '--prefer-offline'], { cwd, env: npmEnv, timeout: 300_000, maxBuffer: 64 << 20 });
 }
 
 /** An empty project with leak-agent installed from the tarball, and the service fixtures. */
-function consumerProject(name: string, tarball: string): string {
+async function consumerProject(name: string, tarball: string): Promise<string> {
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), '{"name":"consumer","version":"1.0.0","private":true}\n');
-  npm(['install', path.relative(dir, tarball)], dir);
+  await npm(['install', path.relative(dir, tarball)], dir);
   for (const f of fs.readdirSync(FIXTURES)) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
   return dir;
 }
@@ -104,8 +111,9 @@ const leakRuns = new Map<string, Promise<{ child: AgentChild; report: Line }>>()
 let peers: Promise<{ project: string; installs: string[]; child: AgentChild; report: Line; endpoint: string }>;
 
 beforeAll(async () => {
-  tarball = path.join(tmp, execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp], { cwd: ROOT, env: npmEnv, encoding: 'utf8' }).trim().split('\n').pop() as string);
-  bare = consumerProject('bare', tarball);
+  const packed = await run('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tmp], { cwd: ROOT, env: npmEnv, encoding: 'utf8' });
+  tarball = path.join(tmp, packed.stdout.trim().split('\n').pop() as string);
+  bare = await consumerProject('bare', tarball);
 
   // One leak run at a time (each is CPU-bound, with a full GC a second): concurrent runs on a
   // small machine starve each other's timers and the verdict comes late or not before the OOM.
@@ -132,7 +140,7 @@ beforeAll(async () => {
   peers = (async () => {
     // The optional peers, installed the way a user would: run the bare agent with the features
     // configured and run the install command of each missing-package line as printed.
-    const project = consumerProject('with-peers', tarball);
+    const project = await consumerProject('with-peers', tarball);
     const ask = startAgentChild(PEERS_NODE.bin, ['-r', 'leak-agent', 'service.cjs'], project, agentEnv(project, {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', LEAK_AGENT_UPLOAD: `s3://${BUCKET}/service`,
     }));
@@ -141,7 +149,7 @@ beforeAll(async () => {
       ask.until((l) => l.event === 'agent.error' && l.where === where && typeof l.install === 'string', `the ${where} install line`, 30_000)));
     await ask.stop();
     const installs = lines.map((l) => String(l.install));
-    for (const command of installs) execFileSync('sh', ['-c', `${command} --prefer-offline`], { cwd: project, env: npmEnv, stdio: 'ignore', timeout: 300_000 });
+    for (const command of installs) await run('sh', ['-c', `${command} --prefer-offline`], { cwd: project, env: npmEnv, timeout: 300_000, maxBuffer: 64 << 20 });
 
     const endpoint = await startS3rver();
     receiver = new OtlpReceiver();
@@ -194,12 +202,12 @@ describe.each(NODES.map((n) => [n.label, n] as const))('on %s', (label, node) =>
     expect(child.log.find((l) => l.event === 'agent.started')).toMatchObject({ sampler: 'native' });
   }, 600_000);
 
-  it('npx leak-agent analyze names the objects a snapshot of this Node retains', () => {
+  it('npx leak-agent analyze names the objects a snapshot of this Node retains', async () => {
     const snapshot = path.join(tmp, `${label.replace(/\W+/g, '-')}.heapsnapshot`);
-    execFileSync(node.bin, ['snapshot.cjs', snapshot], { cwd: bare, env: cleanEnv({ LEAK_AGENT_ENABLED: 'false' }), timeout: 60_000 });
+    await run(node.bin, ['snapshot.cjs', snapshot], { cwd: bare, env: cleanEnv({ LEAK_AGENT_ENABLED: 'false' }), timeout: 60_000 });
     // The package's bin, found by npx in the project; its `#!/usr/bin/env node` runs this Node.
     const env = { ...npmEnv, PATH: `${path.dirname(node.bin)}${path.delimiter}${process.env.PATH}` };
-    const out = execFileSync('npx', ['--no-install', 'leak-agent', 'analyze', snapshot, '--json', '--quiet'], { cwd: bare, env, encoding: 'utf8', timeout: 120_000 });
+    const { stdout: out } = await run('npx', ['--no-install', 'leak-agent', 'analyze', snapshot, '--json', '--quiet'], { cwd: bare, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
     const doc = JSON.parse(out) as { suspects: { name: string; countDelta: number; path: string[] }[] };
     expect(doc.suspects[0]).toMatchObject({ name: 'LeakyThing', countDelta: 20_000 });
     expect(doc.suspects[0]?.path[0]).toBe('(GC roots)');
