@@ -54,6 +54,24 @@ describe('episode manifest', () => {
     ]);
   });
 
+  it('a file the episode adds while the uploader records a URI stays listed (no stale rewrite)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const episode = new Episode(path.join(tmp, `race-${i}`), VERDICT, { name: 'svc', version: null }, undefined);
+      episode.writeFile('heapprofile', 'allocations-1.heapprofile', '{}');
+      const recording = recordUri(episode.dir, episode.pathFor('allocations-1.heapprofile'), 's3://b/k/allocations-1.heapprofile');
+      // Let the uploader's read-modify-write get under way, then the episode writes its next file.
+      for (let k = 0; k < i % 5; k++) await new Promise((r) => setImmediate(r));
+      episode.writeFile('pprof', 'allocations-1.pb.gz', 'gz');
+      await recording;
+      // The file on disk, as a reader (the CLI, the uploader, a crash) sees it now.
+      const files = read(episode).files.map((f) => [path.basename(f.path), f.uri ?? null]);
+      expect(files, `iteration ${i}`).toEqual([
+        ['allocations-1.heapprofile', 's3://b/k/allocations-1.heapprofile'],
+        ['allocations-1.pb.gz', null],
+      ]);
+    }
+  });
+
   it('does not list again a file retention deleted and recorded', () => {
     const episode = new Episode(path.join(tmp, 'd'), VERDICT, { name: 'svc', version: null }, undefined);
     const file = episode.pathFor('heap-1.heapsnapshot');

@@ -12,9 +12,11 @@
  *   manifest lists.
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { EpisodeManifest } from '../evidence/manifest-types';
+import { writeFileAtomic as writeFileAtomicNow } from '../evidence/private-files';
 import { ensureTreeDir } from '../evidence/safe-fs';
 import { writeFileAtomic } from './atomic-file';
 
@@ -38,16 +40,26 @@ export async function readManifest(episodeDir: string): Promise<EpisodeManifest 
   }
 }
 
-/** Returns false when the manifest is missing or does not list the file (nothing to record). */
+/**
+ * Returns false when the manifest is missing or does not list the file (nothing to record).
+ * One synchronous read-modify-write: the episode rewrites the same file synchronously, and an
+ * await between our read and our write would let a file it adds meanwhile vanish from the manifest
+ * (until its next write) when our stale copy replaces its own. The manifest is a few KB.
+ */
 export async function recordUri(episodeDir: string, source: string, uri: string): Promise<boolean> {
-  const manifest = await readManifest(episodeDir);
-  if (!manifest) return false;
+  let manifest: EpisodeManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestPath(episodeDir), 'utf8')) as EpisodeManifest;
+  } catch {
+    return false;
+  }
+  if (!manifest || !Array.isArray(manifest.files)) return false;
   const target = path.resolve(source);
   const file = manifest.files.find((f) => path.resolve(episodeDir, f.path) === target);
   if (!file) return false;
   file.uri = uri;
   manifest.updatedAt = new Date().toISOString();
-  await writeFileAtomic(manifestPath(episodeDir), JSON.stringify(manifest, null, 2));
+  writeFileAtomicNow(manifestPath(episodeDir), JSON.stringify(manifest, null, 2) + '\n');
   return true;
 }
 
