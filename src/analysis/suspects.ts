@@ -312,10 +312,13 @@ export function diffSnapshots(baselines: BaselineSummary[], after: HeapAnalysis,
     const chain = baselines.map((b) => b.groups.get(key) ?? none);
     const before = chain[0] as Tally;
     chain.push(g);
-    // A group present at the first and last snapshot but missing in between: its holder's path
-    // moved (a Map reached through another variable for a moment). Judge its steps on all
-    // objects of its kind instead of calling it a group that shrank to nothing and came back.
-    const moved = before.count > 0 && chain.some((c) => c.count === 0);
+    // A group missing from an earlier snapshot although objects of its kind were there: its
+    // holder's path moved (a Map reached for a moment through another variable, or through a
+    // handle scope while the snapshot was written). With three or more snapshots, judge its steps
+    // on all objects of its kind instead of calling it a group that was empty and then grew.
+    const moved = before.count > 0
+      ? chain.some((c) => c.count === 0)
+      : baselines.length > 1 && baselines.some((b, i) => (chain[i] as Tally).count === 0 && (b.kinds.get(g.kind)?.count ?? 0) > 0);
     const steps = moved ? [...baselines.map((b) => b.kinds.get(g.kind) ?? none), (afterKinds ??= kindTotals(grouping.groups)).get(g.kind) ?? none] : chain;
     const intervals: Growth[] = [];
     for (let i = 1; i < steps.length; i++) {
